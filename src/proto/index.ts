@@ -1,0 +1,70 @@
+// Loads the wire contract (the .proto files beside this module's source) once
+// and hands out gRPC service definitions and message codecs. Objects follow
+// one convention everywhere: snake_case field names as in the .proto, int64
+// as JS numbers, enums as numbers, bytes as Buffer, defaults filled in, and a
+// oneof's name set to the field that is present.
+
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import * as protoLoader from '@grpc/proto-loader';
+import * as grpc from '@grpc/grpc-js';
+import protobuf from 'protobufjs';
+
+// Compiled code lives in dist/src/proto; the .proto files stay in src/proto.
+const here = dirname(fileURLToPath(import.meta.url));
+export const PROTO_DIR = here.includes(`${join('dist', 'src', 'proto')}`) ? join(here, '..', '..', '..', 'src', 'proto') : here;
+
+export const PROTO_FILES = ['rpc.proto', 'raft_internal.proto'];
+
+export const CONVERSION_OPTIONS = {
+  keepCase: true,
+  longs: Number,
+  enums: Number,
+  bytes: Buffer,
+  defaults: true,
+  oneofs: true,
+} as const;
+
+let cachedPackage: grpc.GrpcObject | undefined;
+
+/** The gRPC package object: `etcdserverpb.KV.service`, `etcdserverpb.Watch.service`, ... */
+export function loadGrpcPackage(): grpc.GrpcObject {
+  if (!cachedPackage) {
+    const definition = protoLoader.loadSync(PROTO_FILES, { ...CONVERSION_OPTIONS, includeDirs: [PROTO_DIR] });
+    cachedPackage = grpc.loadPackageDefinition(definition);
+  }
+  return cachedPackage;
+}
+
+export function serviceDefinition(serviceName: string): grpc.ServiceDefinition {
+  const etcdserverpb = loadGrpcPackage()['etcdserverpb'] as grpc.GrpcObject;
+  const service = etcdserverpb[serviceName] as grpc.ServiceClientConstructor | undefined;
+  if (!service) throw new Error(`unknown gRPC service etcdserverpb.${serviceName}`);
+  return service.service;
+}
+
+let cachedRoot: protobuf.Root | undefined;
+
+function protobufRoot(): protobuf.Root {
+  if (!cachedRoot) {
+    const root = new protobuf.Root();
+    root.resolvePath = (_origin, target) => (target.startsWith('/') ? target : join(PROTO_DIR, target));
+    root.loadSync(PROTO_FILES, { keepCase: true });
+    cachedRoot = root;
+  }
+  return cachedRoot;
+}
+
+export interface MessageCodec<T> {
+  encode(message: T): Uint8Array;
+  decode(bytes: Uint8Array): T;
+}
+
+/** A codec for one message type, e.g. `messageCodec('etcdserverpb.InternalRaftRequest')`. */
+export function messageCodec<T>(fullName: string): MessageCodec<T> {
+  const type = protobufRoot().lookupType(fullName);
+  return {
+    encode: (message) => type.encode(type.fromObject(message as Record<string, unknown>)).finish(),
+    decode: (bytes) => type.toObject(type.decode(bytes), CONVERSION_OPTIONS) as T,
+  };
+}

@@ -1,0 +1,237 @@
+// Member configuration from etcd's command-line flags and ETCD_* environment
+// variables, with etcd's names, syntax and defaults. Flags win over the
+// environment, as in etcd; an unknown flag is an error.
+
+import { isLogLevel, type LogLevel } from '../pkg/logger.js';
+
+export const ETCD_API_VERSION = '3.5.0';
+export const ETCD_CLUSTER_VERSION = '3.5.0';
+
+export interface MemberConfig {
+  name: string;
+  dataDir: string;
+  walDir: string;
+  listenClientUrls: URL[];
+  advertiseClientUrls: URL[];
+  listenPeerUrls: URL[];
+  initialAdvertisePeerUrls: URL[];
+  initialCluster: Map<string, URL[]>;
+  initialClusterState: 'new' | 'existing';
+  initialClusterToken: string;
+  heartbeatIntervalMs: number;
+  electionTimeoutMs: number;
+  snapshotCount: number;
+  maxRequestBytes: number;
+  maxTxnOps: number;
+  quotaBackendBytes: number;
+  logLevel: LogLevel;
+  watchProgressNotifyIntervalMs: number;
+}
+
+export class ConfigError extends Error {}
+
+type FlagKind = 'string' | 'uint' | 'bool' | 'duration';
+
+interface FlagSpec {
+  kind: FlagKind;
+  defaultValue: string;
+  help: string;
+}
+
+const FLAGS: Record<string, FlagSpec> = {
+  name: { kind: 'string', defaultValue: 'default', help: 'Human-readable name for this member.' },
+  'data-dir': { kind: 'string', defaultValue: '', help: 'Path to the data directory (default "${name}.etcd").' },
+  'wal-dir': { kind: 'string', defaultValue: '', help: 'Path to the dedicated wal directory.' },
+  'listen-client-urls': { kind: 'string', defaultValue: 'http://localhost:2379', help: 'List of URLs to listen on for client traffic.' },
+  'advertise-client-urls': { kind: 'string', defaultValue: 'http://localhost:2379', help: 'List of this member\'s client URLs to advertise to the public.' },
+  'listen-peer-urls': { kind: 'string', defaultValue: 'http://localhost:2380', help: 'List of URLs to listen on for peer traffic.' },
+  'initial-advertise-peer-urls': { kind: 'string', defaultValue: 'http://localhost:2380', help: 'List of this member\'s peer URLs to advertise to the rest of the cluster.' },
+  'initial-cluster': { kind: 'string', defaultValue: '', help: 'Initial cluster configuration for bootstrapping (default "${name}=${initial-advertise-peer-urls}").' },
+  'initial-cluster-state': { kind: 'string', defaultValue: 'new', help: 'Initial cluster state (\'new\' or \'existing\').' },
+  'initial-cluster-token': { kind: 'string', defaultValue: 'etcd-cluster', help: 'Initial cluster token for the etcd cluster during bootstrap.' },
+  'heartbeat-interval': { kind: 'uint', defaultValue: '100', help: 'Time (in milliseconds) of a heartbeat interval.' },
+  'election-timeout': { kind: 'uint', defaultValue: '1000', help: 'Time (in milliseconds) for an election to timeout.' },
+  'snapshot-count': { kind: 'uint', defaultValue: '100000', help: 'Number of committed transactions to trigger a snapshot to disk.' },
+  'max-request-bytes': { kind: 'uint', defaultValue: String(1.5 * 1024 * 1024), help: 'Maximum client request size in bytes the server will accept.' },
+  'max-txn-ops': { kind: 'uint', defaultValue: '128', help: 'Maximum number of operations permitted in a transaction.' },
+  'quota-backend-bytes': { kind: 'uint', defaultValue: '0', help: 'Raise alarms when backend size exceeds the given quota (0 defaults to low space quota).' },
+  'log-level': { kind: 'string', defaultValue: 'info', help: 'Configures log level. Only supports debug, info, warn, error, panic, or fatal.' },
+  logger: { kind: 'string', defaultValue: 'zap', help: 'Currently only supports \'zap\' for structured logging.' },
+  'log-outputs': { kind: 'string', defaultValue: 'default', help: 'Specify \'stdout\' or \'stderr\' to skip journald logging even when running under systemd.' },
+  'experimental-watch-progress-notify-interval': { kind: 'duration', defaultValue: '10m', help: 'Duration of periodic watch progress notifications.' },
+  version: { kind: 'bool', defaultValue: 'false', help: 'Print the version and exit.' },
+  help: { kind: 'bool', defaultValue: 'false', help: 'Show this help and exit.' },
+};
+
+export type FlagValues = Record<string, string>;
+
+export interface ParsedCommandLine {
+  values: FlagValues;
+  /** Names set explicitly by a flag or an environment variable. */
+  explicitlySet: Set<string>;
+  warnings: string[];
+}
+
+function envName(flag: string): string {
+  return 'ETCD_' + flag.toUpperCase().replaceAll('-', '_');
+}
+
+/** Go's flag syntax: -flag, --flag, -flag=value, --flag value; bools take no separate value. */
+export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): ParsedCommandLine {
+  const values: FlagValues = {};
+  const explicitlySet = new Set<string>();
+  const warnings: string[] = [];
+  const fromFlags = new Set<string>();
+
+  for (let position = 0; position < argv.length; position++) {
+    const argument = argv[position]!;
+    if (!argument.startsWith('-') || argument === '-' || argument === '--') {
+      throw new ConfigError(`'${argument}' is not a valid flag`);
+    }
+    const body = argument.replace(/^--?/, '');
+    const equals = body.indexOf('=');
+    const name = equals >= 0 ? body.slice(0, equals) : body;
+    const spec = FLAGS[name];
+    if (!spec) throw new ConfigError(`flag provided but not defined: -${name}`);
+    let value: string;
+    if (equals >= 0) value = body.slice(equals + 1);
+    else if (spec.kind === 'bool') value = 'true';
+    else {
+      const next = argv[position + 1];
+      if (next === undefined) throw new ConfigError(`flag needs an argument: -${name}`);
+      value = next;
+      position++;
+    }
+    values[name] = value;
+    fromFlags.add(name);
+    explicitlySet.add(name);
+  }
+
+  for (const name of Object.keys(FLAGS)) {
+    const fromEnv = env[envName(name)];
+    if (fromEnv === undefined) continue;
+    if (fromFlags.has(name)) {
+      warnings.push(`conflicting environment variable "${envName(name)}" is shadowed by corresponding command-line flag (either unset environment variable or disable flag)`);
+      continue;
+    }
+    values[name] = fromEnv;
+    explicitlySet.add(name);
+  }
+  for (const variable of Object.keys(env)) {
+    if (!variable.startsWith('ETCD_')) continue;
+    const known = Object.keys(FLAGS).some((name) => envName(name) === variable);
+    if (!known && !IGNORED_ENV.has(variable)) warnings.push(`unrecognized environment variable ${variable}=${env[variable]}`);
+  }
+  for (const [name, spec] of Object.entries(FLAGS)) if (!(name in values)) values[name] = spec.defaultValue;
+  return { values, explicitlySet, warnings };
+}
+
+// Variables etcdctl and test harnesses commonly export; they are not server flags.
+const IGNORED_ENV = new Set(['ETCD_UNSUPPORTED_ARCH', 'ETCDCTL_API']);
+
+export function parseUrls(flag: string, text: string): URL[] {
+  const urls: URL[] = [];
+  for (const part of text.split(',')) {
+    const trimmed = part.trim();
+    if (trimmed === '') continue;
+    let url: URL;
+    try {
+      url = new URL(trimmed);
+    } catch {
+      throw new ConfigError(`invalid value "${text}" for flag -${flag}: parse "${trimmed}": invalid URL`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:' && url.protocol !== 'unix:' && url.protocol !== 'unixs:') {
+      throw new ConfigError(`invalid value "${text}" for flag -${flag}: URL scheme must be http, https, unix, or unixs: ${trimmed}`);
+    }
+    if (url.protocol.startsWith('http') && url.port === '') {
+      throw new ConfigError(`invalid value "${text}" for flag -${flag}: URL address does not have the form "host:port": ${trimmed}`);
+    }
+    urls.push(url);
+  }
+  return urls;
+}
+
+function parseUint(flag: string, text: string): number {
+  if (!/^\d+$/.test(text)) throw new ConfigError(`invalid value "${text}" for flag -${flag}: parse error`);
+  return Number(text);
+}
+
+/** Go duration syntax ("10m", "1h30m", "500ms") to milliseconds. */
+export function parseDurationMs(flag: string, text: string): number {
+  if (text === '0') return 0;
+  const unitMs: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  const pattern = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
+  let total = 0;
+  let consumed = 0;
+  for (let match = pattern.exec(text); match; match = pattern.exec(text)) {
+    total += Number(match[1]) * unitMs[match[2]!]!;
+    consumed = pattern.lastIndex;
+  }
+  if (consumed !== text.length || text.length === 0) throw new ConfigError(`invalid value "${text}" for flag -${flag}: parse error`);
+  return total;
+}
+
+function parseInitialCluster(text: string): Map<string, URL[]> {
+  const cluster = new Map<string, URL[]>();
+  for (const part of text.split(',')) {
+    if (part.trim() === '') continue;
+    const equals = part.indexOf('=');
+    if (equals <= 0) throw new ConfigError(`invalid value "${text}" for flag -initial-cluster: missing '=' in ${part}`);
+    const name = part.slice(0, equals).trim();
+    const urls = parseUrls('initial-cluster', part.slice(equals + 1));
+    cluster.set(name, [...(cluster.get(name) ?? []), ...urls]);
+  }
+  return cluster;
+}
+
+export function buildMemberConfig(values: FlagValues): MemberConfig {
+  const name = values['name']!;
+  const dataDir = values['data-dir'] || `${name}.etcd`;
+  const initialAdvertisePeerUrls = parseUrls('initial-advertise-peer-urls', values['initial-advertise-peer-urls']!);
+  const initialClusterText = values['initial-cluster'] || `${name}=${initialAdvertisePeerUrls.map((url) => url.href.replace(/\/$/, '')).join(`,${name}=`)}`;
+  const initialClusterState = values['initial-cluster-state'];
+  if (initialClusterState !== 'new' && initialClusterState !== 'existing') {
+    throw new ConfigError(`invalid value "${initialClusterState}" for flag -initial-cluster-state: valid values are "new", "existing"`);
+  }
+  const logLevel = values['log-level']!;
+  if (!isLogLevel(logLevel)) throw new ConfigError(`unknown log level "${logLevel}"`);
+  const heartbeatIntervalMs = parseUint('heartbeat-interval', values['heartbeat-interval']!);
+  const electionTimeoutMs = parseUint('election-timeout', values['election-timeout']!);
+  if (heartbeatIntervalMs === 0) throw new ConfigError('--heartbeat-interval must be >0 (set to 0ms)');
+  if (5 * heartbeatIntervalMs > electionTimeoutMs) {
+    throw new ConfigError(`--election-timeout[${electionTimeoutMs}ms] should be at least as 5 times as --heartbeat-interval[${heartbeatIntervalMs}ms]`);
+  }
+  const config: MemberConfig = {
+    name,
+    dataDir,
+    walDir: values['wal-dir'] || '',
+    listenClientUrls: parseUrls('listen-client-urls', values['listen-client-urls']!),
+    advertiseClientUrls: parseUrls('advertise-client-urls', values['advertise-client-urls']!),
+    listenPeerUrls: parseUrls('listen-peer-urls', values['listen-peer-urls']!),
+    initialAdvertisePeerUrls,
+    initialCluster: parseInitialCluster(initialClusterText),
+    initialClusterState,
+    initialClusterToken: values['initial-cluster-token']!,
+    heartbeatIntervalMs,
+    electionTimeoutMs,
+    snapshotCount: parseUint('snapshot-count', values['snapshot-count']!),
+    maxRequestBytes: parseUint('max-request-bytes', values['max-request-bytes']!),
+    maxTxnOps: parseUint('max-txn-ops', values['max-txn-ops']!),
+    quotaBackendBytes: parseUint('quota-backend-bytes', values['quota-backend-bytes']!),
+    logLevel,
+    watchProgressNotifyIntervalMs: parseDurationMs('experimental-watch-progress-notify-interval', values['experimental-watch-progress-notify-interval']!),
+  };
+  if (!config.initialCluster.has(name)) {
+    throw new ConfigError(`couldn't find local name "${name}" in the initial cluster configuration`);
+  }
+  return config;
+}
+
+export function usageText(): string {
+  const lines = ['Usage:', '', '  etcd-ts [flags]', '', 'Flags (each also settable as ETCD_<FLAG_NAME>):'];
+  for (const [name, spec] of Object.entries(FLAGS)) {
+    const shownDefault = spec.kind === 'bool' ? '' : ` (default '${spec.defaultValue}')`;
+    lines.push(`  --${name}`, `      ${spec.help}${spec.defaultValue ? shownDefault : ''}`);
+  }
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,38 @@
+// Member and cluster ids, derived as etcd derives them so that a cluster
+// started with the same flags has the same ids: sha1 over the sorted peer
+// URLs plus the cluster token (member), or over the sorted member ids
+// (cluster), keeping the first eight bytes big-endian.
+
+import { createHash } from 'node:crypto';
+
+export function computeMemberId(peerUrls: string[], clusterToken: string, nowUnixSeconds?: number): bigint {
+  const joined = [...peerUrls].sort().join('') + clusterToken + (nowUnixSeconds === undefined ? '' : String(nowUnixSeconds));
+  return createHash('sha1').update(joined).digest().readBigUInt64BE(0);
+}
+
+export function computeClusterId(memberIds: bigint[]): bigint {
+  const sorted = [...memberIds].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const bytes = Buffer.alloc(8 * sorted.length);
+  sorted.forEach((id, position) => bytes.writeBigUInt64BE(id, 8 * position));
+  return createHash('sha1').update(bytes).digest().readBigUInt64BE(0);
+}
+
+/** etcd prints ids as lower-case hex without leading zeros. */
+export function formatId(id: bigint): string {
+  return id.toString(16);
+}
+
+// The Raft core names nodes with JS numbers. A member's Raft id is the low 53
+// bits of its 64-bit member id: distinct members collide with probability
+// 2^-53, and the member table maps back to the full id.
+const RAFT_ID_MASK = (1n << 53n) - 1n;
+
+export function raftIdOf(memberId: bigint): number {
+  const raftId = Number(memberId & RAFT_ID_MASK);
+  return raftId === 0 ? 1 : raftId;
+}
+
+/** etcd prints URLs without a trailing slash. */
+export function urlString(url: URL): string {
+  return url.href.replace(/\/$/, '');
+}
