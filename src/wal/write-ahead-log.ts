@@ -1,0 +1,313 @@
+// The write-ahead log: Raft entries, hard state and snapshot markers appended
+// to segment files, made durable by group commit. Every save encodes its
+// records at once (so the log keeps call order), queues them, and one writer
+// loop drains the queue: all saves queued while the previous write or
+// fdatasync was in flight go out in one writev and are covered by one
+// fdatasync. A save's promise resolves only after its bytes are written and,
+// when it asked for it, synced.
+import { mkdir, open, unlink } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import type { Entry, HardState } from '../raft/types.js';
+import { RecordType } from './record-frame.js';
+import { encodeRecords, LOG_ID_BYTES, WAL_FORMAT_VERSION } from './record-payload.js';
+import type { SnapshotMarker, WalRecord } from './record-payload.js';
+import { readLog, startSegmentPosition } from './read-log.js';
+import { createFileDurably, listSegments, removeTemporaryFiles, segmentFileName, syncDirectory, writeAllAt } from './segment-files.js';
+import type { SegmentName } from './segment-files.js';
+import { WalStateError } from './errors.js';
+
+export const SEGMENT_SIZE_BYTES_DEFAULT = 64 * 1024 * 1024;
+
+/** Hooks for tests and metrics; called synchronously, must not throw. */
+export interface WalObserver {
+  onWrite?(fileName: string, offsetBytes: number, lengthBytes: number): void;
+  onSyncStart?(): void;
+  onSyncEnd?(): void;
+}
+
+export interface WalOptions {
+  /** Start a new segment once the current one reaches this size. */
+  segmentSizeBytes?: number;
+  observer?: WalObserver;
+}
+
+export interface OpenOptions extends WalOptions {
+  /** Read entries after this snapshot; its marker must be in the log (unless index 0). */
+  fromSnapshot?: SnapshotMarker;
+}
+
+export interface OpenedLog {
+  wal: WriteAheadLog;
+  metadata: Uint8Array;
+  /** The newest hard state saved; all zeros when none was. */
+  hardState: HardState;
+  /** Entries after fromSnapshot.index, contiguous; a later write at an index overrides earlier ones. */
+  entries: Entry[];
+  /** The newest snapshot marker in the segments read, if any. */
+  snapshot: SnapshotMarker | undefined;
+  /** Bytes of torn tail cut off the last segment on open; 0 if it ended cleanly. */
+  repairedTailBytes: number;
+}
+
+interface PendingSave {
+  buffer: Buffer;
+  mustSync: boolean;
+  /** Last entry index and hard state once this save is written: the state a cut copies. */
+  lastEntryIndex: number;
+  hardState: HardState | undefined;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+interface WalState {
+  dir: string;
+  metadata: Uint8Array;
+  logId: Uint8Array;
+  segments: SegmentName[];
+  file: FileHandle;
+  fileEndOffsetBytes: number;
+  lastEntryIndex: number;
+  hardState: HardState | undefined;
+  options: WalOptions;
+}
+
+export class WriteAheadLog {
+  private readonly dir: string;
+  private readonly metadata: Uint8Array;
+  private readonly logId: Uint8Array;
+  private readonly segmentSizeBytes: number;
+  private readonly observer: WalObserver;
+  /** Every segment in the directory, oldest first; the last one is being appended to. */
+  private readonly segments: SegmentName[];
+  private file: FileHandle;
+  private fileEndOffsetBytes: number;
+  private hasUnsyncedWrites = false;
+  /** State as of the queued saves (for the next save) and as written (for a cut). */
+  private queuedLastEntryIndex: number;
+  private queuedHardState: HardState | undefined;
+  private writtenLastEntryIndex: number;
+  private writtenHardState: HardState | undefined;
+  private queue: PendingSave[] = [];
+  private writeLoop: Promise<void> = Promise.resolve();
+  private draining = false;
+  private failure: Error | undefined;
+  private closed = false;
+  private syncs = 0;
+  private writes = 0;
+
+  private constructor(state: WalState) {
+    this.dir = state.dir;
+    this.metadata = state.metadata;
+    this.logId = state.logId;
+    this.segments = state.segments;
+    this.file = state.file;
+    this.fileEndOffsetBytes = state.fileEndOffsetBytes;
+    this.queuedLastEntryIndex = this.writtenLastEntryIndex = state.lastEntryIndex;
+    this.queuedHardState = this.writtenHardState = state.hardState;
+    this.segmentSizeBytes = state.options.segmentSizeBytes ?? SEGMENT_SIZE_BYTES_DEFAULT;
+    this.observer = state.options.observer ?? {};
+  }
+
+  /** Whether `dir` holds a log (at least one segment file). */
+  static async exists(dir: string): Promise<boolean> {
+    return (await listSegments(dir)).length > 0;
+  }
+
+  /** Starts a new log in `dir` (created if missing) with the server's metadata. */
+  static async create(dir: string, metadata: Uint8Array, options: WalOptions = {}): Promise<WriteAheadLog> {
+    if (await WriteAheadLog.exists(dir)) throw new WalStateError(`${dir} already holds a log`);
+    await mkdir(dir, { recursive: true });
+    await syncDirectory(dirname(dir));
+    await removeTemporaryFiles(dir);
+    const logId = new Uint8Array(randomBytes(LOG_ID_BYTES));
+    const segment: SegmentName = { sequence: 0, firstIndex: 0, fileName: segmentFileName(0, 0) };
+    const content = segmentPrologue(segment, logId, metadata, undefined);
+    await createFileDurably(dir, segment.fileName, content);
+    const file = await open(join(dir, segment.fileName), 'r+');
+    return new WriteAheadLog({
+      dir, metadata, logId, segments: [segment], file, fileEndOffsetBytes: content.length, lastEntryIndex: 0, hardState: undefined, options,
+    });
+  }
+
+  /** Reads the log in `dir`, repairing a torn tail, and opens it for appending. */
+  static async open(dir: string, options: OpenOptions = {}): Promise<OpenedLog> {
+    const read = await readLog(dir, options.fromSnapshot ?? { index: 0, term: 0 });
+    const lastSegment = read.segments[read.segments.length - 1]!;
+    const file = await open(join(dir, lastSegment.fileName), 'r+');
+    const wal = new WriteAheadLog({
+      dir,
+      metadata: read.metadata,
+      logId: read.logId,
+      segments: read.segments,
+      file,
+      fileEndOffsetBytes: read.lastSegmentEndOffsetBytes,
+      lastEntryIndex: read.lastEntryIndex,
+      hardState: read.hardState,
+      options,
+    });
+    return {
+      wal, metadata: read.metadata, hardState: read.hardState, entries: read.entries, snapshot: read.snapshot, repairedTailBytes: read.repairedTailBytes,
+    };
+  }
+
+  /** fdatasync calls made so far (group commit makes this smaller than the number of saves). */
+  get syncCount(): number {
+    return this.syncs;
+  }
+
+  /** Batched writes made so far. */
+  get writeCount(): number {
+    return this.writes;
+  }
+
+  /** File names of the segments in the log, oldest first. */
+  get segmentFileNames(): string[] {
+    return this.segments.map((segment) => segment.fileName);
+  }
+
+  /**
+   * Appends entries, then the hard state. Resolves once written and, if
+   * mustSync, durable. Entries must follow on from the log (or overwrite its
+   * tail from some index on, as a new leader does).
+   */
+  save(hardState: HardState | undefined, entries: readonly Entry[], mustSync: boolean): Promise<void> {
+    const records: WalRecord[] = entries.map((entry) => ({ type: RecordType.Entry, entry }));
+    if (hardState !== undefined) records.push({ type: RecordType.HardState, hardState });
+    const lastEntry = entries[entries.length - 1];
+    return this.enqueue(records, mustSync, lastEntry?.index ?? this.queuedLastEntryIndex, hardState ?? this.queuedHardState);
+  }
+
+  /** Records that the log is compacted up to a snapshot; durable before resolving. */
+  saveSnapshot(marker: SnapshotMarker): Promise<void> {
+    const record: WalRecord = { type: RecordType.Snapshot, snapshot: { index: marker.index, term: marker.term } };
+    // After installing a snapshot the log continues at marker.index + 1.
+    return this.enqueue([record], true, Math.max(this.queuedLastEntryIndex, marker.index), this.queuedHardState);
+  }
+
+  /**
+   * Deletes the segments a read from `index` (a snapshot index, once the
+   * snapshot is durable elsewhere) no longer needs: all before the one that
+   * contains it. Returns the deleted file names.
+   */
+  async releaseLockTo(index: number): Promise<string[]> {
+    const keepFrom = startSegmentPosition(this.segments, index) ?? 0;
+    // Removed from the list first so a concurrent call does not delete them twice.
+    const released = this.segments.splice(0, keepFrom);
+    // Oldest first: a crash part way leaves a contiguous run of segments.
+    for (const segment of released) await unlink(join(this.dir, segment.fileName));
+    if (released.length > 0) await syncDirectory(this.dir);
+    return released.map((segment) => segment.fileName);
+  }
+
+  /** Waits for queued saves, syncs what is unsynced, and closes the file. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.writeLoop;
+    try {
+      if (this.failure === undefined && this.hasUnsyncedWrites) await this.sync();
+    } finally {
+      await this.file.close();
+    }
+  }
+
+  private enqueue(records: WalRecord[], mustSync: boolean, lastEntryIndex: number, hardState: HardState | undefined): Promise<void> {
+    if (this.closed) return Promise.reject(new WalStateError('save after close'));
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (records.length === 0 && !mustSync) return Promise.resolve();
+    const buffer = encodeRecords(records);
+    this.queuedLastEntryIndex = lastEntryIndex;
+    this.queuedHardState = hardState;
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ buffer, mustSync, lastEntryIndex, hardState, resolve, reject });
+      if (!this.draining) {
+        this.draining = true;
+        this.writeLoop = this.drainQueue();
+      }
+    });
+  }
+
+  private async drainQueue(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue;
+        this.queue = [];
+        try {
+          await this.writeBatch(batch);
+        } catch (error) {
+          // After a failed write or fdatasync the file's state is unknown
+          // (a retried fsync can report success for lost data): stop for good.
+          this.failure = error instanceof Error ? error : new Error(String(error));
+          const failed = [...batch, ...this.queue];
+          this.queue = [];
+          for (const save of failed) save.reject(this.failure);
+          return;
+        }
+      }
+    } finally {
+      // Cleared in the same step as the empty-queue check, so a save queued
+      // from here on starts a new loop rather than waiting for this one.
+      this.draining = false;
+    }
+  }
+
+  private async writeBatch(batch: PendingSave[]): Promise<void> {
+    const buffers = batch.map((save) => save.buffer);
+    const lengthBytes = buffers.reduce((sum, buffer) => sum + buffer.length, 0);
+    if (lengthBytes > 0) {
+      this.observer.onWrite?.(this.currentSegment().fileName, this.fileEndOffsetBytes, lengthBytes);
+      await writeAllAt(this.file, buffers, this.fileEndOffsetBytes);
+      this.fileEndOffsetBytes += lengthBytes;
+      this.hasUnsyncedWrites = true;
+      this.writes += 1;
+    }
+    if (this.hasUnsyncedWrites && batch.some((save) => save.mustSync)) await this.sync();
+    const last = batch[batch.length - 1]!;
+    this.writtenLastEntryIndex = last.lastEntryIndex;
+    this.writtenHardState = last.hardState;
+    for (const save of batch) save.resolve();
+    if (this.fileEndOffsetBytes >= this.segmentSizeBytes) await this.cutSegment();
+  }
+
+  private async sync(): Promise<void> {
+    this.observer.onSyncStart?.();
+    await this.file.datasync();
+    this.hasUnsyncedWrites = false;
+    this.syncs += 1;
+    this.observer.onSyncEnd?.();
+  }
+
+  private currentSegment(): SegmentName {
+    return this.segments[this.segments.length - 1]!;
+  }
+
+  /**
+   * Starts the next segment. The current one is synced first: only the last
+   * segment may have a torn tail. The new one starts with the metadata and
+   * the hard state so older segments can be deleted without losing either.
+   */
+  private async cutSegment(): Promise<void> {
+    if (this.hasUnsyncedWrites) await this.sync();
+    const sequence = this.currentSegment().sequence + 1;
+    const segment: SegmentName = { sequence, firstIndex: this.writtenLastEntryIndex + 1, fileName: segmentFileName(sequence, this.writtenLastEntryIndex + 1) };
+    const content = segmentPrologue(segment, this.logId, this.metadata, this.writtenHardState);
+    await createFileDurably(this.dir, segment.fileName, content);
+    const file = await open(join(this.dir, segment.fileName), 'r+');
+    const previousFile = this.file;
+    this.file = file;
+    this.fileEndOffsetBytes = content.length;
+    this.segments.push(segment);
+    await previousFile.close();
+  }
+}
+
+function segmentPrologue(segment: SegmentName, logId: Uint8Array, metadata: Uint8Array, hardState: HardState | undefined): Buffer {
+  const records: WalRecord[] = [
+    { type: RecordType.SegmentHeader, header: { formatVersion: WAL_FORMAT_VERSION, logId, sequence: segment.sequence, firstIndex: segment.firstIndex } },
+    { type: RecordType.Metadata, metadata },
+  ];
+  if (hardState !== undefined) records.push({ type: RecordType.HardState, hardState });
+  return encodeRecords(records);
+}
