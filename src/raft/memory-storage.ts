@@ -1,0 +1,162 @@
+// An in-memory Storage: the log after the last snapshot, the hard state and
+// the snapshot. The caller writes to it what a Ready says to persist; the
+// state machine only reads it. Used by tests, the simulator, and as the
+// in-memory cache in front of the WAL.
+//
+// Bootstrapping a new cluster: `MemoryStorage.bootstrap(voters)` returns a
+// storage holding a snapshot at index 1, term 1, whose ConfState lists the
+// initial voters and whose data is empty (the application's empty state),
+// with hard state {term 1, commit 1}. Every member of the new cluster starts
+// from it, so nothing is left to apply and campaign() works at once. A
+// member that joins later (with an empty storage) receives a snapshot from
+// the leader and learns the membership from it. `withConfState(cs)` gives an
+// index-0 snapshot instead, as etcd's own raft tests use.
+
+import {
+  CompactedError,
+  EntryType,
+  UnavailableError,
+  type ConfState,
+  type Entry,
+  type HardState,
+  type Snapshot,
+  type Storage,
+} from './types.js';
+import { limitSize } from './entry-size.js';
+
+export class SnapshotOutOfDateError extends Error {
+  constructor() {
+    super('requested index is older than the existing snapshot');
+  }
+}
+
+export class MemoryStorage implements Storage {
+  private hardState: HardState = { term: 0, vote: 0, commit: 0 };
+  private currentSnapshot: Snapshot = emptySnapshot({ voters: [], learners: [] });
+  /** entries[0] is a dummy holding the snapshot's index and term. */
+  private entriesWithDummy: Entry[] = [{ term: 0, index: 0, type: EntryType.Normal, data: new Uint8Array(0) }];
+
+  /** A storage whose index-0 snapshot holds `confState`, with an empty log. */
+  static withConfState(confState: ConfState): MemoryStorage {
+    const storage = new MemoryStorage();
+    storage.currentSnapshot = emptySnapshot(confState);
+    return storage;
+  }
+
+  /** Storage for a member of a brand-new cluster of `voters` (see the file comment). */
+  static bootstrap(voters: readonly number[]): MemoryStorage {
+    if (voters.length === 0) throw new Error('cannot bootstrap a cluster without voters');
+    const storage = new MemoryStorage();
+    storage.applySnapshot({
+      metadata: { index: 1, term: 1, confState: { voters: [...voters].sort((a, b) => a - b), learners: [] } },
+      data: new Uint8Array(0),
+    });
+    storage.setHardState({ term: 1, vote: 0, commit: 1 });
+    return storage;
+  }
+
+  initialState(): { hardState: HardState; confState: ConfState } {
+    const confState = this.currentSnapshot.metadata.confState;
+    return {
+      hardState: { ...this.hardState },
+      confState: { voters: [...confState.voters], learners: [...confState.learners] },
+    };
+  }
+
+  setHardState(hardState: HardState): void {
+    this.hardState = { ...hardState };
+  }
+
+  hardStateForTesting(): HardState {
+    return { ...this.hardState };
+  }
+
+  entries(low: number, high: number, maxSizeBytes: number): Entry[] {
+    const offset = this.entriesWithDummy[0]!.index;
+    if (low <= offset) throw new CompactedError();
+    if (high > this.lastIndex() + 1) throw new Error(`entries' high ${high} is beyond the last index ${this.lastIndex()}`);
+    if (this.entriesWithDummy.length === 1) throw new UnavailableError();
+    return limitSize(this.entriesWithDummy.slice(low - offset, high - offset), maxSizeBytes);
+  }
+
+  term(index: number): number {
+    const offset = this.entriesWithDummy[0]!.index;
+    if (index < offset) throw new CompactedError();
+    if (index - offset >= this.entriesWithDummy.length) throw new UnavailableError();
+    return this.entriesWithDummy[index - offset]!.term;
+  }
+
+  firstIndex(): number {
+    return this.entriesWithDummy[0]!.index + 1;
+  }
+
+  lastIndex(): number {
+    return this.entriesWithDummy[0]!.index + this.entriesWithDummy.length - 1;
+  }
+
+  snapshot(): Snapshot {
+    return this.currentSnapshot;
+  }
+
+  /** Replaces everything with the snapshot (a follower receiving one). */
+  applySnapshot(snapshot: Snapshot): void {
+    if (snapshot.metadata.index <= this.currentSnapshot.metadata.index) throw new SnapshotOutOfDateError();
+    this.currentSnapshot = snapshot;
+    this.entriesWithDummy = [
+      { term: snapshot.metadata.term, index: snapshot.metadata.index, type: EntryType.Normal, data: new Uint8Array(0) },
+    ];
+  }
+
+  /**
+   * Records a snapshot of the application's state at `index` (which must be
+   * applied). Call compact() afterwards to release log entries.
+   */
+  createSnapshot(index: number, confState: ConfState, data: Uint8Array): Snapshot {
+    if (index <= this.currentSnapshot.metadata.index) throw new SnapshotOutOfDateError();
+    if (index > this.lastIndex()) throw new Error(`snapshot index ${index} is beyond the last index ${this.lastIndex()}`);
+    const offset = this.entriesWithDummy[0]!.index;
+    this.currentSnapshot = {
+      metadata: {
+        index,
+        term: this.entriesWithDummy[index - offset]!.term,
+        confState: { voters: [...confState.voters], learners: [...confState.learners] },
+      },
+      data,
+    };
+    return this.currentSnapshot;
+  }
+
+  /** Discards entries before `index`; entry `index` becomes the dummy. */
+  compact(index: number): void {
+    const offset = this.entriesWithDummy[0]!.index;
+    if (index <= offset) throw new CompactedError();
+    if (index > this.lastIndex()) throw new Error(`compact ${index} is beyond the last index ${this.lastIndex()}`);
+    const kept = this.entriesWithDummy.slice(index - offset);
+    const dummy = kept[0]!;
+    kept[0] = { term: dummy.term, index: dummy.index, type: EntryType.Normal, data: new Uint8Array(0) };
+    this.entriesWithDummy = kept;
+  }
+
+  /** Persists entries, replacing any existing entries from entries[0].index on. */
+  append(entries: readonly Entry[]): void {
+    if (entries.length === 0) return;
+    const first = this.firstIndex();
+    const last = entries[entries.length - 1]!.index;
+    if (last < first) return; // all already compacted
+    let toAppend = entries;
+    if (first > entries[0]!.index) toAppend = entries.slice(first - entries[0]!.index);
+    const position = toAppend[0]!.index - this.entriesWithDummy[0]!.index;
+    if (position > this.entriesWithDummy.length) {
+      throw new Error(`missing log entries: last index ${this.lastIndex()}, appending at ${toAppend[0]!.index}`);
+    }
+    this.entriesWithDummy.length = position; // drops a conflicting tail
+    for (const entry of toAppend) this.entriesWithDummy.push(entry);
+  }
+}
+
+function emptySnapshot(confState: ConfState): Snapshot {
+  return {
+    metadata: { index: 0, term: 0, confState: { voters: [...confState.voters], learners: [...confState.learners] } },
+    data: new Uint8Array(0),
+  };
+}

@@ -1,0 +1,82 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MemoryStorage, ProposalDroppedError, RawNode, Role } from '../../src/raft/index.js';
+import { seededRandom, text } from './harness.js';
+
+test('a bootstrapped single member becomes leader at once and commits after persisting', () => {
+  const storage = MemoryStorage.bootstrap([1]);
+  const node = new RawNode({ id: 1, electionTick: 10, heartbeatTick: 1, storage, random: seededRandom(1) });
+  assert.throws(() => node.propose(text('early')), ProposalDroppedError);
+  node.campaign();
+  assert.equal(node.status().role, Role.Leader);
+
+  // First Ready: the new term's empty entry to persist; nothing commits yet.
+  let ready = node.ready();
+  assert.equal(ready.softState?.role, Role.Leader);
+  assert.deepEqual(ready.hardState, { term: 2, vote: 1, commit: 1 });
+  assert.deepEqual(ready.entries.map((entry) => entry.index), [2]);
+  assert.ok(ready.mustSync);
+  assert.equal(ready.committedEntries.length, 0);
+  storage.append(ready.entries);
+  storage.setHardState(ready.hardState!);
+  node.advance(ready);
+
+  // The empty entry commits once it is persisted.
+  assert.ok(node.hasReady());
+  ready = node.ready();
+  assert.equal(ready.hardState?.commit, 2);
+  assert.deepEqual(ready.committedEntries.map((entry) => entry.index), [2]);
+  node.advance(ready);
+  assert.equal(node.hasReady(), false);
+
+  node.propose(text('hello'));
+  ready = node.ready();
+  assert.equal(ready.entries.length, 1);
+  assert.equal(ready.committedEntries.length, 0, 'not committed before it is persisted');
+  storage.append(ready.entries);
+  node.advance(ready);
+  ready = node.ready();
+  assert.equal(ready.committedEntries.length, 1);
+  assert.deepEqual(new TextDecoder().decode(ready.committedEntries[0]!.data), 'hello');
+  assert.equal(ready.hardState?.commit, 3);
+  storage.setHardState(ready.hardState!);
+  node.advance(ready);
+  assert.equal(node.status().applied, 3);
+});
+
+test('a single member serves ReadIndex only after committing in its term', () => {
+  const storage = MemoryStorage.bootstrap([1]);
+  const node = new RawNode({ id: 1, electionTick: 10, heartbeatTick: 1, storage, random: seededRandom(2) });
+  node.campaign();
+  node.readIndex(text('r1'));
+  let ready = node.ready();
+  assert.equal(ready.readStates.length, 0, 'postponed until the empty entry commits');
+  storage.append(ready.entries);
+  node.advance(ready);
+  ready = node.ready();
+  assert.equal(ready.readStates.length, 1);
+  assert.equal(ready.readStates[0]!.index, 2);
+  assert.deepEqual(ready.readStates[0]!.requestContext, text('r1'));
+  node.advance(ready);
+});
+
+test('restart after a crash keeps what was persisted', () => {
+  const storage = MemoryStorage.bootstrap([1]);
+  let node = new RawNode({ id: 1, electionTick: 10, heartbeatTick: 1, storage, random: seededRandom(3) });
+  node.campaign();
+  for (let i = 0; i < 3; i++) {
+    const ready = node.ready();
+    storage.append(ready.entries);
+    if (ready.hardState) storage.setHardState(ready.hardState);
+    node.advance(ready);
+  }
+  const before = node.status();
+  node = new RawNode({ id: 1, electionTick: 10, heartbeatTick: 1, storage, random: seededRandom(3) });
+  const after = node.status();
+  assert.equal(after.term, before.term);
+  assert.equal(after.commit, before.commit);
+  assert.equal(after.role, Role.Follower);
+  node.campaign();
+  assert.equal(node.status().role, Role.Leader);
+  assert.equal(node.status().term, before.term + 1);
+});
