@@ -8,7 +8,7 @@
 import { mkdir, open, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Entry, HardState } from '../raft/types.js';
 import { RecordType } from './record-frame.js';
 import { encodeRecords, LOG_ID_BYTES, WAL_FORMAT_VERSION } from './record-payload.js';
@@ -118,8 +118,7 @@ export class WriteAheadLog {
   /** Starts a new log in `dir` (created if missing) with the server's metadata. */
   static async create(dir: string, metadata: Uint8Array, options: WalOptions = {}): Promise<WriteAheadLog> {
     if (await WriteAheadLog.exists(dir)) throw new WalStateError(`${dir} already holds a log`);
-    await mkdir(dir, { recursive: true });
-    await syncDirectory(dirname(dir));
+    await makeDirectoryDurably(dir);
     await removeTemporaryFiles(dir);
     const logId = new Uint8Array(randomBytes(LOG_ID_BYTES));
     const segment: SegmentName = { sequence: 0, firstIndex: 0, fileName: segmentFileName(0, 0) };
@@ -300,6 +299,17 @@ export class WriteAheadLog {
     this.fileEndOffsetBytes = content.length;
     this.segments.push(segment);
     await previousFile.close();
+  }
+}
+
+/** Creates `dir` and any missing parents, syncing each parent so the new entries survive a power loss. */
+async function makeDirectoryDurably(dir: string): Promise<void> {
+  const absoluteDir = resolve(dir);
+  const firstCreated = await mkdir(absoluteDir, { recursive: true });
+  if (firstCreated === undefined) return;
+  for (let created = absoluteDir; created !== dirname(created); created = dirname(created)) {
+    await syncDirectory(dirname(created));
+    if (created === resolve(firstCreated)) return;
   }
 }
 
