@@ -20,7 +20,10 @@ import { WalStateError } from './errors.js';
 
 export const SEGMENT_SIZE_BYTES_DEFAULT = 64 * 1024 * 1024;
 
-/** Hooks for tests and metrics; called synchronously, must not throw. */
+/**
+ * Hooks for tests and metrics, called synchronously around the I/O calls. A
+ * throw counts as a failure of that I/O call, which is how tests inject faults.
+ */
 export interface WalObserver {
   onWrite?(fileName: string, offsetBytes: number, lengthBytes: number): void;
   onSyncStart?(): void;
@@ -172,6 +175,11 @@ export class WriteAheadLog {
    * tail from some index on, as a new leader does).
    */
   save(hardState: HardState | undefined, entries: readonly Entry[], mustSync: boolean): Promise<void> {
+    for (let position = 1; position < entries.length; position += 1) {
+      if (entries[position]!.index !== entries[position - 1]!.index + 1) {
+        return Promise.reject(new RangeError(`wal: entries to save are not contiguous at index ${entries[position]!.index}`));
+      }
+    }
     const records: WalRecord[] = entries.map((entry) => ({ type: RecordType.Entry, entry }));
     if (hardState !== undefined) records.push({ type: RecordType.HardState, hardState });
     const lastEntry = entries[entries.length - 1];

@@ -86,3 +86,32 @@ test('saves issued from resolution callbacks are not stranded', async (t) => {
   assert.deepEqual(opened.entries, makeEntries(1, 200));
   await opened.wal.close();
 });
+
+test('after a failed fdatasync every queued and later save is rejected, and close still releases the file', async (t) => {
+  const dir = await makeTempDir(t);
+  let failSyncs = false;
+  const wal = await WriteAheadLog.create(dir, METADATA, {
+    observer: {
+      onSyncStart: () => {
+        if (failSyncs) throw new Error('injected EIO');
+      },
+    },
+  });
+  await wal.save(undefined, [makeEntry(1)], true);
+  failSyncs = true;
+  const results = await Promise.allSettled(makeEntries(2, 11).map((entry) => wal.save(undefined, [entry], true)));
+  assert.ok(results.every((result) => result.status === 'rejected' && /injected EIO/.test(String(result.reason))));
+  await assert.rejects(wal.save(undefined, [makeEntry(12)], false), /injected EIO/);
+  await wal.close();
+  // What was synced before the failure is still there.
+  const opened = await WriteAheadLog.open(dir);
+  assert.deepEqual(opened.entries.slice(0, 1), [makeEntry(1)]);
+  await opened.wal.close();
+});
+
+test('entries that are not contiguous within one save are refused', async (t) => {
+  const dir = await makeTempDir(t);
+  const wal = await WriteAheadLog.create(dir, METADATA);
+  await assert.rejects(wal.save(undefined, [makeEntry(1), makeEntry(3)], true), RangeError);
+  await wal.close();
+});
