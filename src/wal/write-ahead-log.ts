@@ -102,7 +102,7 @@ export class WriteAheadLog {
 
   private constructor(state: WalState) {
     this.dir = state.dir;
-    this.metadata = state.metadata;
+    this.metadata = new Uint8Array(state.metadata);
     this.logId = state.logId;
     this.segments = state.segments;
     this.file = state.file;
