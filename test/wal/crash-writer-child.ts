@@ -2,7 +2,7 @@
 // saves entries with several concurrent writers forever, printing
 // "ack <index>" once a save has resolved. The parent kills it with SIGKILL.
 import { WriteAheadLog } from '../../src/wal/index.js';
-import { makeEntry } from './wal-test-helpers.js';
+import { crashTestEntryBytes, makeEntry } from './wal-test-helpers.js';
 
 const [dir, segmentSizeText, writerCountText] = process.argv.slice(2);
 if (dir === undefined) throw new Error('usage: crash-writer-child <dir> <segmentSizeBytes> <writerCount>');
@@ -23,7 +23,7 @@ if (await WriteAheadLog.exists(dir)) {
 async function writeForever(): Promise<never> {
   for (;;) {
     const index = nextIndex++;
-    await wal.save({ term: 1, vote: 1, commit: index }, [makeEntry(index)], true);
+    await wal.save({ term: 1, vote: 1, commit: index }, [makeEntry(index, 1, crashTestEntryBytes(index))], true);
     process.stdout.write(`ack ${index}\n`);
   }
 }

@@ -8,7 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { WriteAheadLog } from '../../src/wal/index.js';
-import { entryData, makeTempDir, seededRandom } from './wal-test-helpers.js';
+import { crashTestEntryBytes, entryData, makeTempDir, seededRandom } from './wal-test-helpers.js';
 
 const CHILD_PATH = fileURLToPath(new URL('./crash-writer-child.js', import.meta.url));
 const ROUNDS = 8;
@@ -23,7 +23,7 @@ interface ChildRun {
 
 /** Starts the writer and resolves once it has acknowledged `ackTarget` saves (0: once it is ready). */
 function runUntilAcks(t: TestContext, dir: string, ackTarget: number): Promise<ChildRun> {
-  const child = spawn(process.execPath, ['--enable-source-maps', CHILD_PATH, dir, '16384', '8'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--enable-source-maps', CHILD_PATH, dir, '1048576', '8'], { stdio: ['ignore', 'pipe', 'pipe'] });
   t.after(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
@@ -85,7 +85,7 @@ test('every acknowledged save survives SIGKILL at random moments', async (t) => 
     const { entries, hardState } = opened;
     entries.forEach((entry, position) => {
       assert.equal(entry.index, position + 1);
-      assert.deepEqual(entry.data, entryData(entry.index, 1), `entry ${entry.index} is intact`);
+      assert.deepEqual(entry.data, entryData(entry.index, 1, crashTestEntryBytes(entry.index)), `entry ${entry.index} is intact`);
     });
     const highestAcknowledged = Math.max(0, ...acknowledged);
     assert.ok(entries.length >= highestAcknowledged, `acknowledged ${highestAcknowledged} but only ${entries.length} entries survived`);

@@ -46,3 +46,8 @@ export function seededRandom(seed: number): () => number {
     return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** Entry sizes for the crash test: mostly small, every 16th large enough that a kill can land inside its write. */
+export function crashTestEntryBytes(index: number): number {
+  return index % 16 === 0 ? 256 * 1024 : 32 + (index % 50);
+}
