@@ -1,0 +1,186 @@
+// The member's consensus state on disk and in memory: the WAL, the Raft log
+// mirror (MemoryStorage), the Raft node itself and the member table. A new
+// member bootstraps its cluster the way etcd does — one ConfChange entry per
+// initial member at term 1 — and a restarting member replays its WAL.
+
+import { join } from 'node:path';
+import type { Logger } from '../pkg/logger.js';
+import type { MemberConfig } from './config.js';
+import { WriteAheadLog } from '../wal/index.js';
+import { RawNode, MemoryStorage, decodeConfChange, encodeConfChange } from '../raft/index.js';
+import { ConfChangeType, type Entry, type Ready } from '../raft/types.js';
+import { computeClusterId, computeMemberId, formatId, raftIdOf, urlString } from './membership/ids.js';
+import type { MemberRecord } from './membership/member-record.js';
+
+interface WalMetadata {
+  memberId: string;
+  clusterId: string;
+}
+
+/** What a bootstrap ConfChange carries in its context: the member being added. */
+interface MemberContext {
+  id: string;
+  name: string;
+  peerUrls: string[];
+  isLearner: boolean;
+}
+
+export class MemberStorage {
+  private readonly memberTable = new Map<bigint, MemberRecord>();
+  private readonly raftIdToMemberId = new Map<number, bigint>();
+
+  private constructor(
+    readonly memberId: bigint,
+    readonly clusterId: bigint,
+    readonly wal: WriteAheadLog,
+    readonly raftLog: MemoryStorage,
+    readonly raftNode: RawNode,
+    private readonly logger: Logger,
+  ) {}
+
+  static async open(config: MemberConfig, logger: Logger, random: () => number): Promise<MemberStorage> {
+    const walDir = config.walDir || join(config.dataDir, 'member', 'wal');
+    const electionTick = Math.max(2, Math.round(config.electionTimeoutMs / config.heartbeatIntervalMs));
+    const raftConfig = (id: number, storage: MemoryStorage) => ({
+      id,
+      electionTick,
+      heartbeatTick: 1,
+      storage,
+      checkQuorum: true,
+      preVote: true,
+      random,
+      maxSizePerMsgBytes: 1024 * 1024,
+      maxInflightMsgs: 4096 / 8,
+    });
+    const walLogger = logger.child('etcdserver/storage.go');
+
+    if (await WriteAheadLog.exists(walDir)) {
+      const opened = await WriteAheadLog.open(walDir);
+      if (opened.repairedTailBytes > 0) walLogger.warn('repaired torn tail of WAL', { 'wal-dir': walDir, 'removed-bytes': opened.repairedTailBytes });
+      const metadata = JSON.parse(Buffer.from(opened.metadata).toString()) as WalMetadata;
+      const memberId = BigInt(`0x${metadata.memberId}`);
+      const clusterId = BigInt(`0x${metadata.clusterId}`);
+      // Membership is rebuilt by re-applying the ConfChange entries the log
+      // replays; the snapshot (when there is one) will carry it instead.
+      const raftLog = MemoryStorage.withConfState({ voters: [], learners: [] });
+      raftLog.setHardState(opened.hardState);
+      if (opened.entries.length > 0) raftLog.append(opened.entries);
+      walLogger.info('restarting local member', {
+        'cluster-id': formatId(clusterId),
+        'local-member-id': formatId(memberId),
+        'commit-index': opened.hardState.commit,
+        'replayed-entries': opened.entries.length,
+      });
+      const node = new RawNode(raftConfig(raftIdOf(memberId), raftLog));
+      return new MemberStorage(memberId, clusterId, opened.wal, raftLog, node, logger);
+    }
+
+    if (config.initialClusterState === 'existing') {
+      throw new Error('joining an existing cluster (--initial-cluster-state=existing) is not supported yet');
+    }
+    const initialMembers: MemberContext[] = [...config.initialCluster.entries()].map(([name, urls]) => {
+      const peerUrls = urls.map(urlString);
+      return { id: formatId(computeMemberId(peerUrls, config.initialClusterToken)), name, peerUrls, isLearner: false };
+    });
+    const ownPeerUrls = config.initialCluster.get(config.name)!.map(urlString);
+    const memberId = computeMemberId(ownPeerUrls, config.initialClusterToken);
+    const clusterId = computeClusterId(initialMembers.map((member) => BigInt(`0x${member.id}`)));
+    const metadata: WalMetadata = { memberId: formatId(memberId), clusterId: formatId(clusterId) };
+    const wal = await WriteAheadLog.create(walDir, Buffer.from(JSON.stringify(metadata)));
+
+    const raftLog = MemoryStorage.bootstrap(initialMembers.map((member) => raftIdOf(BigInt(`0x${member.id}`))));
+    // Attach each member's record to its bootstrap ConfChange, so a restart
+    // can rebuild the member table from the log alone.
+    const bootstrapEntries = raftLog.entries(1, raftLog.lastIndex() + 1, Number.MAX_SAFE_INTEGER).map((entry, position) => ({
+      ...entry,
+      data: encodeMemberConfChange(initialMembers[position]!),
+    }));
+    const bootstrapHardState = raftLog.initialState().hardState;
+    const rebuiltLog = MemoryStorage.withConfState({ voters: [], learners: [] });
+    rebuiltLog.append(bootstrapEntries);
+    rebuiltLog.setHardState(bootstrapHardState);
+    await wal.save(bootstrapHardState, bootstrapEntries, true);
+    walLogger.info('starting local member', {
+      'local-member-id': formatId(memberId),
+      'cluster-id': formatId(clusterId),
+      'initial-cluster': initialMembers.map((member) => `${member.name}=${member.peerUrls.join(',')}`).join(','),
+    });
+    const node = new RawNode(raftConfig(raftIdOf(memberId), rebuiltLog));
+    return new MemberStorage(memberId, clusterId, wal, rebuiltLog, node, logger);
+  }
+
+  /** Writes a Ready's hard state and entries; durable before resolving when mustSync. */
+  persist(ready: Ready): Promise<void> {
+    if (!ready.hardState && ready.entries.length === 0) return Promise.resolve();
+    return this.wal.save(ready.hardState, ready.entries, ready.mustSync);
+  }
+
+  /** Applies a committed ConfChange to Raft and to the member table. */
+  applyConfChangeEntry(entry: Entry): void {
+    const change = decodeConfChange(entry.data);
+    this.raftNode.applyConfChange(change);
+    const context = change.context.length > 0 ? (JSON.parse(Buffer.from(change.context).toString()) as MemberContext) : undefined;
+    const memberId = context ? BigInt(`0x${context.id}`) : this.memberIdOfRaftId(change.nodeId);
+    switch (change.type) {
+      case ConfChangeType.AddNode:
+      case ConfChangeType.AddLearnerNode: {
+        const existing = this.memberTable.get(memberId);
+        const record: MemberRecord = {
+          id: memberId,
+          name: existing?.name ?? context?.name ?? '',
+          peerUrls: context?.peerUrls ?? existing?.peerUrls ?? [],
+          clientUrls: existing?.clientUrls ?? [],
+          isLearner: change.type === ConfChangeType.AddLearnerNode,
+        };
+        this.memberTable.set(memberId, record);
+        this.raftIdToMemberId.set(change.nodeId, memberId);
+        this.logger.child('membership/cluster.go').info('added member', {
+          'cluster-id': formatId(this.clusterId),
+          'local-member-id': formatId(this.memberId),
+          'added-peer-id': formatId(memberId),
+          'added-peer-peer-urls': record.peerUrls,
+        });
+        break;
+      }
+      case ConfChangeType.RemoveNode:
+        this.memberTable.delete(memberId);
+        break;
+      case ConfChangeType.UpdateNode:
+        break;
+    }
+  }
+
+  setMemberAttributes(request: { member_ID: string | number; member_attributes: { name: string; client_urls: string[] } }): void {
+    const memberId = BigInt(request.member_ID);
+    const record = this.memberTable.get(memberId);
+    if (!record) return;
+    record.name = request.member_attributes.name;
+    record.clientUrls = [...request.member_attributes.client_urls];
+  }
+
+  members(): MemberRecord[] {
+    return [...this.memberTable.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  memberIdOfRaftId(raftId: number): bigint {
+    if (raftId === 0) return 0n;
+    return this.raftIdToMemberId.get(raftId) ?? BigInt(raftId);
+  }
+
+  isSoleVoter(): boolean {
+    const { voters } = this.raftNode.status().confState;
+    return voters.length === 1 && voters[0] === raftIdOf(this.memberId);
+  }
+
+  async close(): Promise<void> {
+    await this.wal.close();
+  }
+}
+
+function encodeMemberConfChange(member: MemberContext): Uint8Array {
+  return encodeConfChange({
+    type: member.isLearner ? ConfChangeType.AddLearnerNode : ConfChangeType.AddNode,
+    nodeId: raftIdOf(BigInt(`0x${member.id}`)),
+    context: Buffer.from(JSON.stringify(member)),
+  });
+}

@@ -1,0 +1,96 @@
+// The member's Ready loop: the only place where Raft's decisions meet the
+// disk, the network and the state machine. For each Ready, in order:
+//   1. persist hard state and entries to the WAL (one fdatasync per batch),
+//      and mirror them into the in-memory Raft log;
+//   2. send messages (never before what they promise is on disk);
+//   3. apply committed entries;
+//   4. advance.
+// Proposals and ticks that arrive while a batch is being persisted join the
+// next Ready, which is what makes group commit happen.
+
+import type { Entry, Message, ReadState, Ready, SoftState } from '../raft/types.js';
+import type { RawNode, MemoryStorage } from '../raft/index.js';
+import type { Logger } from '../pkg/logger.js';
+
+export interface RaftLoopHooks {
+  persist(ready: Ready): Promise<void>;
+  send(messages: Message[]): void;
+  apply(entries: Entry[]): Promise<void> | void;
+  onSoftState(state: SoftState): void;
+  onReadStates(states: ReadState[]): void;
+  onFatal(error: unknown): void;
+}
+
+export class RaftLoop {
+  private running = false;
+  private scheduled = false;
+  private stopped = false;
+  private tickTimer: NodeJS.Timeout | undefined;
+  private idlePromise: Promise<void> = Promise.resolve();
+  private idleResolve: (() => void) | undefined;
+
+  constructor(
+    readonly node: RawNode,
+    private readonly storage: MemoryStorage,
+    private readonly hooks: RaftLoopHooks,
+    private readonly logger: Logger,
+  ) {}
+
+  startTicking(tickIntervalMs: number): void {
+    this.tickTimer = setInterval(() => {
+      this.node.tick();
+      this.schedule();
+    }, tickIntervalMs);
+  }
+
+  /** Run the loop soon; calls made while it runs fold into its next turn. */
+  schedule(): void {
+    if (this.stopped || this.scheduled) return;
+    this.scheduled = true;
+    if (!this.running) {
+      this.idlePromise = new Promise((resolve) => (this.idleResolve = resolve));
+      setImmediate(() => void this.run());
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.tickTimer);
+    await this.idlePromise;
+  }
+
+  private async run(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.scheduled && !this.stopped) {
+        this.scheduled = false;
+        while (this.node.hasReady() && !this.stopped) await this.processReady();
+      }
+    } catch (error) {
+      this.logger.error('raft loop failed', { error });
+      this.hooks.onFatal(error);
+    } finally {
+      this.running = false;
+      this.idleResolve?.();
+      if (this.scheduled && !this.stopped) {
+        this.scheduled = false;
+        this.schedule();
+      }
+    }
+  }
+
+  private async processReady(): Promise<void> {
+    const ready = this.node.ready();
+    if (ready.softState) this.hooks.onSoftState(ready.softState);
+    if (ready.readStates.length > 0) this.hooks.onReadStates(ready.readStates);
+
+    await this.hooks.persist(ready);
+    if (ready.snapshot) this.storage.applySnapshot(ready.snapshot);
+    if (ready.hardState) this.storage.setHardState(ready.hardState);
+    if (ready.entries.length > 0) this.storage.append(ready.entries);
+
+    if (ready.messages.length > 0) this.hooks.send(ready.messages);
+    if (ready.committedEntries.length > 0) await this.hooks.apply(ready.committedEntries);
+    this.node.advance(ready);
+  }
+}
