@@ -1,0 +1,269 @@
+import { mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { open, type Database, type RootDatabase } from 'lmdb';
+import { BatchTx, type PendingWrite } from './batch-tx.js';
+import { bucketNames, metaConsistentIndexKey, metaTermKey, type BucketName } from './buckets.js';
+import { readUint64BigEndian } from './uint64.js';
+
+/** One key/value pair read from a bucket. */
+export interface BucketEntry {
+  readonly key: Buffer;
+  readonly value: Buffer;
+}
+
+export interface BackendOptions {
+  /**
+   * fsync on every commit. Off by default: the WAL is the source of durability
+   * (see the durability note on Backend).
+   */
+  readonly syncEveryCommit?: boolean;
+}
+
+/** Raft position of the last entry whose effects are in the backend. */
+export interface ConsistentIndex {
+  readonly index: number;
+  readonly term: number;
+}
+
+const environmentFileName = 'data.mdb';
+const lockFileName = 'lock.mdb';
+const defragDirectoryName = 'defrag.tmp';
+// Room for etcd's buckets plus a few that other modules may add later.
+const maxBucketCount = 24;
+
+/**
+ * Durable ordered buckets on LMDB (one environment, one named sub-database per bucket).
+ *
+ * Writes go into an in-memory BatchTx (`batchTx()`) that reads see at once; `commit()`
+ * writes the whole batch, with the consistent index, as ONE synchronous LMDB transaction.
+ *
+ * Durability choice. The environment is opened with `noSync`: a commit writes the
+ * changed pages and then the meta page with write(2) but does not fsync. LMDB never
+ * overwrites pages that the last committed meta page still refers to, and the meta
+ * page is switched last, so the file on disk always holds one complete committed
+ * transaction. A kill -9 of the process cannot undo write(2)s already done (they are
+ * in the kernel's page cache), so after kill -9 the file holds exactly the last
+ * committed batch: data and consistent index together, never one without the other.
+ * What noSync gives up is durability against a kernel crash or power loss between
+ * fsyncs; the WAL covers that: the server keeps WAL segments until `forceSync()` has
+ * flushed the backend past them, and on restart replays the WAL from the consistent
+ * index found here. (LMDB's async, overlapping-sync commit path would also cover
+ * power loss without blocking, but it hangs in lmdb-js 3.5 under Node 20 here; the
+ * synchronous commit without fsync costs ~30-50 µs plus the writes.)
+ * `syncEveryCommit: true` trades speed for per-commit fsync.
+ *
+ * Commits are synchronous, so the server must apply each batch of entries and set the
+ * consistent index within one synchronous section; anyone (e.g. a compaction step)
+ * may then commit between sections without splitting an entry's effects.
+ */
+export class Backend {
+  private environment: RootDatabase<Buffer, Buffer>;
+  private buckets: Map<BucketName, Database<Buffer, Buffer>>;
+  private readonly pending = new BatchTx();
+  private committedIndex: ConsistentIndex;
+  private closed = false;
+
+  private constructor(
+    readonly directory: string,
+    private readonly options: BackendOptions,
+  ) {
+    [this.environment, this.buckets] = openEnvironment(directory, options);
+    this.committedIndex = this.readCommittedConsistentIndex();
+  }
+
+  /** Opens (creating if needed) the backend stored in `directory`. */
+  static open(directory: string, options: BackendOptions = {}): Backend {
+    mkdirSync(directory, { recursive: true });
+    return new Backend(directory, options);
+  }
+
+  /** The write buffer of the next commit. It is the same object until the backend closes. */
+  batchTx(): BatchTx {
+    this.assertOpen();
+    return this.pending;
+  }
+
+  /** The consistent index including uncommitted writes; {0, 0} on a new backend. */
+  consistentIndex(): ConsistentIndex {
+    return this.pending.pendingConsistentIndex() ?? this.committedIndex;
+  }
+
+  /** The consistent index as last committed to LMDB. */
+  committedConsistentIndex(): ConsistentIndex {
+    return this.committedIndex;
+  }
+
+  /** Value of `key` in `bucket`, including uncommitted writes. */
+  get(bucket: BucketName, key: Buffer): Buffer | undefined {
+    this.assertOpen();
+    const pendingWrite = this.pending.lookup(bucket, key);
+    if (pendingWrite !== undefined) return pendingWrite.value ?? undefined;
+    return this.bucket(bucket).getBinary(key);
+  }
+
+  /**
+   * Entries with start <= key < end in key order (end undefined: to the last key),
+   * at most `limit` of them (0: no limit), including uncommitted writes.
+   */
+  range(bucket: BucketName, start: Buffer, end: Buffer | undefined, limit = 0): BucketEntry[] {
+    const entries: BucketEntry[] = [];
+    this.forEachInRange(bucket, start, end, (key, value) => {
+      entries.push({ key, value });
+      return limit <= 0 || entries.length < limit;
+    });
+    return entries;
+  }
+
+  /**
+   * Visits entries with start <= key < end in key order until `visit` returns false.
+   * `visit` must not write to this backend or commit it.
+   */
+  forEachInRange(
+    bucket: BucketName,
+    start: Buffer,
+    end: Buffer | undefined,
+    visit: (key: Buffer, value: Buffer) => boolean | void,
+  ): void {
+    this.assertOpen();
+    const pendingWrites = this.pending.sortedWritesInRange(bucket, start, end);
+    let pendingPosition = 0;
+    // Emits pending writes ordered before `key` (or all when key is undefined);
+    // returns false when the visitor asked to stop.
+    const emitPendingBefore = (key: Buffer | undefined): boolean => {
+      while (pendingPosition < pendingWrites.length) {
+        const write: PendingWrite = pendingWrites[pendingPosition]!;
+        if (key !== undefined && Buffer.compare(write.key, key) >= 0) break;
+        pendingPosition++;
+        if (write.value !== null && visit(write.key, write.value) === false) return false;
+      }
+      return true;
+    };
+    const rangeOptions = end === undefined ? { start } : { start, end };
+    for (const { key, value } of this.bucket(bucket).getRange(rangeOptions)) {
+      if (!emitPendingBefore(key)) return;
+      const next = pendingWrites[pendingPosition];
+      if (next !== undefined && next.key.equals(key)) continue; // shadowed; emitted next round
+      if (visit(key, value) === false) return;
+    }
+    emitPendingBefore(undefined);
+  }
+
+  /** Writes the batch (data and consistent index) as one LMDB transaction. */
+  commit(): void {
+    this.assertOpen();
+    if (this.pending.isEmpty()) return;
+    const pendingIndex = this.pending.pendingConsistentIndex();
+    this.environment.transactionSync(() => {
+      for (const [bucket, write] of this.pending.drain()) {
+        const database = this.bucket(bucket);
+        if (write.value === null) database.removeSync(write.key);
+        else database.putSync(write.key, write.value);
+      }
+    });
+    if (pendingIndex !== undefined) this.committedIndex = pendingIndex;
+    this.pending.clear();
+  }
+
+  /** Commits and then flushes everything committed to stable storage (fsync, off the main thread). */
+  async forceSync(): Promise<void> {
+    this.commit();
+    // `sync` exists on lmdb-js root databases but is missing from its type declarations.
+    const environment = this.environment as unknown as { sync(callback: (error?: Error) => void): void };
+    await new Promise<void>((resolve, reject) => {
+      environment.sync((error) => (error ? reject(error) : resolve()));
+    });
+  }
+
+  /** Size of the database file in bytes. */
+  sizeBytes(): number {
+    return statSync(join(this.directory, environmentFileName)).size;
+  }
+
+  /** Approximate bytes used by live pages (file size minus free pages). */
+  sizeInUseBytes(): number {
+    this.assertOpen();
+    const rootStats = this.environment.getStats() as LmdbStats;
+    let pageCount = 2 + pageCountOf(rootStats) + pageCountOf(rootStats.free); // 2 meta pages
+    for (const database of this.buckets.values()) pageCount += pageCountOf(database.getStats() as LmdbStats);
+    return Math.min(pageCount * rootStats.pageSize, this.sizeBytes());
+  }
+
+  /**
+   * Rewrites the file without free pages (LMDB's compacting copy), then swaps it in.
+   * Commits first. No reads or writes may run until the returned promise settles.
+   */
+  async defrag(): Promise<void> {
+    this.commit();
+    const temporaryDirectory = join(this.directory, defragDirectoryName);
+    rmSync(temporaryDirectory, { recursive: true, force: true });
+    mkdirSync(temporaryDirectory);
+    const copyPath = join(temporaryDirectory, environmentFileName);
+    // With a directory path, LMDB writes data.mdb inside it.
+    await this.environment.backup(temporaryDirectory, true);
+    await this.environment.close();
+    // rename(2) is atomic: a crash leaves either the old or the compacted file.
+    renameSync(copyPath, join(this.directory, environmentFileName));
+    rmSync(temporaryDirectory, { recursive: true, force: true });
+    [this.environment, this.buckets] = openEnvironment(this.directory, this.options);
+  }
+
+  /** Commits pending writes and closes the file. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.commit();
+    this.closed = true;
+    await this.environment.close();
+  }
+
+  private bucket(name: BucketName): Database<Buffer, Buffer> {
+    const database = this.buckets.get(name);
+    if (database === undefined) throw new Error(`unknown bucket ${name}`);
+    return database;
+  }
+
+  private readCommittedConsistentIndex(): ConsistentIndex {
+    const meta = this.bucket('meta');
+    const indexBytes = meta.getBinary(metaConsistentIndexKey);
+    const termBytes = meta.getBinary(metaTermKey);
+    return {
+      index: indexBytes === undefined ? 0 : readUint64BigEndian(indexBytes, 0),
+      term: termBytes === undefined ? 0 : readUint64BigEndian(termBytes, 0),
+    };
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('backend is closed');
+  }
+}
+
+interface LmdbStats {
+  pageSize: number;
+  treeBranchPageCount: number;
+  treeLeafPageCount: number;
+  overflowPages: number;
+  free?: LmdbStats;
+}
+
+function pageCountOf(stats: LmdbStats | undefined): number {
+  if (stats === undefined) return 0;
+  return stats.treeBranchPageCount + stats.treeLeafPageCount + stats.overflowPages;
+}
+
+function openEnvironment(
+  directory: string,
+  options: BackendOptions,
+): [RootDatabase<Buffer, Buffer>, Map<BucketName, Database<Buffer, Buffer>>] {
+  const databaseOptions = { encoding: 'binary', keyEncoding: 'binary' } as const;
+  const environment = open<Buffer, Buffer>({
+    path: directory,
+    maxDbs: maxBucketCount,
+    noSync: options.syncEveryCommit !== true,
+    overlappingSync: false,
+    ...databaseOptions,
+  });
+  const buckets = new Map<BucketName, Database<Buffer, Buffer>>();
+  for (const name of bucketNames) buckets.set(name, environment.openDB<Buffer, Buffer>(name, databaseOptions));
+  return [environment, buckets];
+}
+
+export { lockFileName as backendLockFileName, environmentFileName as backendFileName };
