@@ -106,6 +106,8 @@ export class TestCluster {
   private readonly cutLinks = new Set<string>();
   /** Message types dropped everywhere. */
   readonly droppedTypes = new Set<MessageType>();
+  /** Sees every message before it is sent: returns it (possibly rewritten), or undefined to drop it. */
+  intercept: (message: Message) => Message | undefined = (message) => message;
   inFlight: Message[] = [];
 
   constructor(ids: number[], options: TestMemberOptions = {}, storageFor?: (id: number) => MemoryStorage) {
@@ -144,9 +146,10 @@ export class TestCluster {
 
   private collect(): void {
     for (const member of this.members.values()) {
-      for (const message of member.processReady()) {
-        if (this.cutLinks.has(`${message.from}->${message.to}`) || this.droppedTypes.has(message.type)) continue;
-        this.inFlight.push(message);
+      for (const sent of member.processReady()) {
+        if (this.cutLinks.has(`${sent.from}->${sent.to}`) || this.droppedTypes.has(sent.type)) continue;
+        const message = this.intercept(sent);
+        if (message) this.inFlight.push(message);
       }
     }
   }
