@@ -10,7 +10,9 @@
 // from it, so nothing is left to apply and campaign() works at once. A
 // member that joins later (with an empty storage) receives a snapshot from
 // the leader and learns the membership from it. `withConfState(cs)` gives an
-// index-0 snapshot instead, as etcd's own raft tests use.
+// index-0 snapshot instead, as etcd's own raft tests use; it suits only
+// clusters that never add members, since a member joining such a cluster
+// replays the log from index 1 and never learns the initial voters.
 
 import {
   CompactedError,
