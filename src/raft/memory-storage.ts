@@ -3,19 +3,24 @@
 // state machine only reads it. Used by tests, the simulator, and as the
 // in-memory cache in front of the WAL.
 //
-// Bootstrapping a new cluster: `MemoryStorage.bootstrap(voters)` returns a
-// storage holding a snapshot at index 1, term 1, whose ConfState lists the
-// initial voters and whose data is empty (the application's empty state),
-// with hard state {term 1, commit 1}. Every member of the new cluster starts
-// from it, so nothing is left to apply and campaign() works at once. A
-// member that joins later (with an empty storage) receives a snapshot from
-// the leader and learns the membership from it. `withConfState(cs)` gives an
-// index-0 snapshot instead, as etcd's own raft tests use; it suits only
-// clusters that never add members, since a member joining such a cluster
-// replays the log from index 1 and never learns the initial voters.
+// Bootstrapping a new cluster, as etcd does: `MemoryStorage.bootstrap(voters)`
+// returns a storage whose log holds one committed AddNode ConfChange entry
+// per voter (indexes 1..n, term 1, hard state {term 1, commit n}) and whose
+// index-0 snapshot already lists the voters. The caller applies those
+// entries from the first Ready (calling applyConfChange, a no-op for them);
+// Raft refuses to campaign while committed conf changes are unapplied, so
+// campaign() works once that first Ready was applied and advanced. A member
+// that joins later (with an empty storage) replays these entries, or gets a
+// snapshot, and so learns the whole membership.
+//
+// `withConfState(cs)` gives only an index-0 snapshot holding cs, as etcd's
+// own raft tests use; it suits only clusters that never add members, since
+// a member joining such a cluster replays the log from index 1 and never
+// learns the initial voters.
 
 import {
   CompactedError,
+  ConfChangeType,
   EntryType,
   UnavailableError,
   type ConfState,
@@ -25,6 +30,7 @@ import {
   type Storage,
 } from './types.js';
 import { limitSize } from './entry-size.js';
+import { encodeConfChange } from './codec.js';
 
 export class SnapshotOutOfDateError extends Error {
   constructor() {
@@ -48,12 +54,15 @@ export class MemoryStorage implements Storage {
   /** Storage for a member of a brand-new cluster of `voters` (see the file comment). */
   static bootstrap(voters: readonly number[]): MemoryStorage {
     if (voters.length === 0) throw new Error('cannot bootstrap a cluster without voters');
-    const storage = new MemoryStorage();
-    storage.applySnapshot({
-      metadata: { index: 1, term: 1, confState: { voters: [...voters].sort((a, b) => a - b), learners: [] } },
-      data: new Uint8Array(0),
-    });
-    storage.setHardState({ term: 1, vote: 0, commit: 1 });
+    const storage = MemoryStorage.withConfState({ voters: [...voters].sort((a, b) => a - b), learners: [] });
+    const entries: Entry[] = voters.map((nodeId, position) => ({
+      term: 1,
+      index: position + 1,
+      type: EntryType.ConfChange,
+      data: encodeConfChange({ type: ConfChangeType.AddNode, nodeId, context: new Uint8Array(0) }),
+    }));
+    storage.append(entries);
+    storage.setHardState({ term: 1, vote: 0, commit: entries.length });
     return storage;
   }
 

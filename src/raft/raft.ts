@@ -349,6 +349,12 @@ export class Raft {
     }
   }
 
+  /**
+   * True when committed but unapplied conf changes would change the
+   * configuration: until they are applied, our view of the voters is stale.
+   * Changes that leave it as is (e.g. a bootstrap's AddNode entries for the
+   * voters already known) do not count.
+   */
   private hasUnappliedConfChanges(): boolean {
     if (this.log.committed <= this.log.applied) return false;
     let entries: Entry[];
@@ -358,7 +364,23 @@ export class Raft {
       if (error instanceof CompactedError) return false;
       throw error;
     }
-    return entries.some((entry) => entry.type === EntryType.ConfChange);
+    const voters = new Set(this.tracker.voters);
+    const learners = new Set(this.tracker.learners);
+    for (const entry of entries) {
+      if (entry.type !== EntryType.ConfChange) continue;
+      const change = decodeConfChange(entry.data);
+      if (change.type === ConfChangeType.AddNode) {
+        learners.delete(change.nodeId);
+        voters.add(change.nodeId);
+      } else if (change.type === ConfChangeType.AddLearnerNode) {
+        if (!voters.has(change.nodeId)) learners.add(change.nodeId);
+      } else if (change.type === ConfChangeType.RemoveNode) {
+        voters.delete(change.nodeId);
+        learners.delete(change.nodeId);
+      }
+    }
+    const sameSet = (set: Set<number>, ids: number[]): boolean => set.size === ids.length && ids.every((id) => set.has(id));
+    return !sameSet(voters, this.tracker.voters) || !sameSet(learners, this.tracker.learners);
   }
 
   // ---------------------------------------------------------------- elections
@@ -366,7 +388,7 @@ export class Raft {
   private hup(type: CampaignType): void {
     if (this.role === Role.Leader || !this.promotable()) return;
     // A configuration change is committed but not applied: our view of the
-    // voters may be stale, so counting votes with it could be wrong.
+    // voters is stale, so counting votes with it could be wrong.
     if (this.hasUnappliedConfChanges()) return;
     this.campaign(type);
   }

@@ -141,7 +141,7 @@ test('§7 a follower behind the compacted log receives a snapshot, restores it a
   assert.equal(follower.node.status().applied, leader.node.status().applied);
 });
 
-test('a member that joins with an empty storage catches up from a snapshot and learns the membership', () => {
+test('a member that joins with an empty storage catches up and learns the membership from the log', () => {
   const cluster = new TestCluster([1, 2, 3], {}, () => MemoryStorage.bootstrap([1, 2, 3]));
   cluster.campaign(1);
   cluster.propose(1, 'a');
@@ -152,7 +152,7 @@ test('a member that joins with an empty storage catches up from a snapshot and l
   cluster.tickAll(3);
   cluster.propose(1, 'b');
   assert.deepEqual(cluster.member(4).appliedData(), ['a', 'b']);
-  assert.deepEqual(cluster.node(4).status().confState.voters, [1, 2, 3, 4], 'learned from the bootstrap snapshot and its own AddNode');
+  assert.deepEqual(cluster.node(4).status().confState.voters, [1, 2, 3, 4], 'learned from the bootstrap entries and its own AddNode');
   // Four voters: 1 and 4 alone are not a majority.
   cluster.cut(1, 2);
   cluster.cut(1, 3);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CompactedError, EntryType, MemoryStorage, SnapshotOutOfDateError, UnavailableError, type Entry } from '../../src/raft/index.js';
+import { CompactedError, EntryType, decodeConfChange, MemoryStorage, SnapshotOutOfDateError, UnavailableError, type Entry } from '../../src/raft/index.js';
 
 const entry = (index: number, term: number, size = 0): Entry => ({ index, term, type: EntryType.Normal, data: new Uint8Array(size) });
 
@@ -38,9 +38,13 @@ test('MemoryStorage: applySnapshot replaces the log', () => {
   assert.throws(() => storage.applySnapshot(storage.snapshot()), SnapshotOutOfDateError);
 });
 
-test('MemoryStorage.bootstrap: an index-1 snapshot with the voters, nothing to apply', () => {
+test('MemoryStorage.bootstrap: one committed AddNode entry per voter, voters known from the start', () => {
   const storage = MemoryStorage.bootstrap([3, 1, 2]);
-  assert.deepEqual(storage.initialState(), { hardState: { term: 1, vote: 0, commit: 1 }, confState: { voters: [1, 2, 3], learners: [] } });
-  assert.equal(storage.firstIndex(), 2);
-  assert.equal(storage.lastIndex(), 1);
+  assert.deepEqual(storage.initialState(), { hardState: { term: 1, vote: 0, commit: 3 }, confState: { voters: [1, 2, 3], learners: [] } });
+  assert.equal(storage.firstIndex(), 1);
+  assert.equal(storage.lastIndex(), 3);
+  assert.deepEqual(
+    storage.entries(1, 4, Infinity).map((entry) => [entry.type, decodeConfChange(entry.data).nodeId]),
+    [[EntryType.ConfChange, 3], [EntryType.ConfChange, 1], [EntryType.ConfChange, 2]],
+  );
 });

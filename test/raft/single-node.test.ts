@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MemoryStorage, ProposalDroppedError, RawNode, Role } from '../../src/raft/index.js';
+import { EntryType, MemoryStorage, ProposalDroppedError, RawNode, Role, decodeConfChange } from '../../src/raft/index.js';
 import { seededRandom, text } from './harness.js';
 
 test('a bootstrapped single member becomes leader at once and commits after persisting', () => {
@@ -10,15 +10,16 @@ test('a bootstrapped single member becomes leader at once and commits after pers
   node.campaign();
   assert.equal(node.status().role, Role.Leader);
 
-  // First Ready: the new term's empty entry to persist; nothing commits yet.
+  // First Ready: the bootstrap conf change to apply, the new term's empty entry to persist.
   let ready = node.ready();
   assert.equal(ready.softState?.role, Role.Leader);
   assert.deepEqual(ready.hardState, { term: 2, vote: 1, commit: 1 });
   assert.deepEqual(ready.entries.map((entry) => entry.index), [2]);
   assert.ok(ready.mustSync);
-  assert.equal(ready.committedEntries.length, 0);
+  assert.deepEqual(ready.committedEntries.map((entry) => entry.type), [EntryType.ConfChange]);
   storage.append(ready.entries);
   storage.setHardState(ready.hardState!);
+  node.applyConfChange(decodeConfChange(ready.committedEntries[0]!.data));
   node.advance(ready);
 
   // The empty entry commits once it is persisted.
