@@ -1,0 +1,165 @@
+// The command line: `npm run bench -- --target both --workloads put,range ...`.
+// Defaults finish in a few minutes on a 2-core machine.
+
+import { parseArgs } from 'node:util';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { PROJECT_ROOT, TARGET_NAMES, type TargetName } from './targets.js';
+import { DEFAULT_WORKLOAD_OPTIONS, type WorkloadOptions } from './workload-options.js';
+import { WORKLOADS } from './workloads/index.js';
+
+export interface BenchOptions {
+  targets: TargetName[];
+  workloadNames: string[];
+  clientCounts: number[];
+  /** Total gRPC connections per case; undefined = one per 10 clients (at least one per worker). */
+  connectionCount: number | undefined;
+  workerCount: number;
+  requestsTotal: number;
+  maxSecondsPerCase: number;
+  memberCount: number;
+  /** Try a multi-member etcd-ts cluster even though targets.ts says it is unsupported. */
+  clusterEtcdTs: boolean;
+  dataRoot: string;
+  resultsDir: string;
+  writeResults: boolean;
+  etcdBinary: string;
+  serverFlags: string[];
+  seed: number;
+  workload: WorkloadOptions;
+}
+
+export const USAGE = `Usage: npm run bench -- [options]
+
+Targets and shape
+  --target both|etcd-ts|etcd     servers to start (default both; "both" alternates them per workload)
+  --workloads LIST               ${WORKLOADS.map((workload) => workload.name).join(',')} (default: all)
+  --clients LIST                 client counts, one case each (default 1,10,100)
+  --conns N                      gRPC connections per case (default: clients/10, at least one per worker)
+  --workers N                    load-generator worker threads (default 2)
+  --total N                      requests per case (default 5000)
+  --max-seconds S                stop issuing requests after S seconds per case (default 8)
+  --members 1|3                  members per server cluster (default 1)
+  --cluster-etcd-ts              run etcd-ts with --members > 1 anyway (not supported yet)
+  --data-dir-root DIR            where fresh data dirs are made, same for every target (default ${tmpdir()})
+  --results-dir DIR              where JSON and Markdown go (default bench/results)
+  --no-write                     print only, write no result files
+  --etcd-binary PATH             the real etcd (default /usr/bin/etcd)
+  --server-flag FLAG             extra flag for every server, repeatable (e.g. --server-flag=--snapshot-count=10000)
+  --seed N                       seed for keys and operation mixes (default 1)
+
+Workload knobs
+  --key-size N --val-size N      put/txn-put/range key and value bytes (default 8, 256)
+  --key-space N                  distinct keys for put/txn-put (default 100000)
+  --sequential-keys              put keys in order instead of at random
+  --consistency l|s              range: linearizable or serializable (default l)
+  --range-keys N                 keys per range request (default 1)
+  --txn-ops N                    puts per txn-put transaction (default 1)
+  --watch-puts N                 watch: puts observed by every watcher (default 500)
+  --watch-put-rate N             watch: puts per second (default 250)
+  --k8s-namespaces N             k8s-like: namespaces, each listed as a unit (default 10)
+  --k8s-seed-objects N           k8s-like: objects written before the case (default 1000)
+  --k8s-page-size N              k8s-like: list page size (default 100)
+  --k8s-val-size N               k8s-like: object bytes (default 1024)
+  --k8s-watchers N               k8s-like: prefix watchers per worker thread (default 2)
+`;
+
+function positiveInteger(name: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} wants a positive integer, got "${text}"`);
+  return value;
+}
+
+function list(text: string): string[] {
+  return text.split(',').map((item) => item.trim()).filter((item) => item.length > 0);
+}
+
+export function parseOptions(argv: string[]): BenchOptions | 'help' {
+  const integer = { type: 'string' } as const;
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      target: { type: 'string', default: 'both' },
+      workloads: { type: 'string', default: WORKLOADS.map((workload) => workload.name).join(',') },
+      clients: { type: 'string', default: '1,10,100' },
+      conns: integer,
+      workers: { type: 'string', default: '2' },
+      total: { type: 'string', default: '5000' },
+      'max-seconds': { type: 'string', default: '8' },
+      members: { type: 'string', default: '1' },
+      'cluster-etcd-ts': { type: 'boolean', default: false },
+      'data-dir-root': { type: 'string', default: tmpdir() },
+      'results-dir': { type: 'string', default: join(PROJECT_ROOT, 'bench', 'results') },
+      'no-write': { type: 'boolean', default: false },
+      'etcd-binary': { type: 'string', default: '/usr/bin/etcd' },
+      'server-flag': { type: 'string', multiple: true, default: [] },
+      seed: { type: 'string', default: '1' },
+      'key-size': { type: 'string', default: String(DEFAULT_WORKLOAD_OPTIONS.keySizeBytes) },
+      'val-size': { type: 'string', default: String(DEFAULT_WORKLOAD_OPTIONS.valueSizeBytes) },
+      'key-space': { type: 'string', default: String(DEFAULT_WORKLOAD_OPTIONS.keySpaceSize) },
+      'sequential-keys': { type: 'boolean', default: false },
+      consistency: { type: 'string', default: DEFAULT_WORKLOAD_OPTIONS.rangeConsistency },
+      'range-keys': { type: 'string', default: String(DEFAULT_WORKLOAD_OPTIONS.rangeKeyCount) },
+      'txn-ops': { type: 'string', default: String(DEFAULT_WORKLOAD_OPTIONS.txnOpsPerRequest) },
+      'watch-puts': { type: 'string', default: String(DEFAULT_WORKLOAD_OPTIONS.watchPutCount) },
+      'watch-put-rate': { type: 'string', default: String(DEFAULT_WORKLOAD_OPTIONS.watchPutRatePerSecond) },
+      'k8s-namespaces': { type: 'string', default: String(DEFAULT_WORKLOAD_OPTIONS.k8sNamespaceCount) },
+      'k8s-seed-objects': { type: 'string', default: String(DEFAULT_WORKLOAD_OPTIONS.k8sSeedObjectCount) },
+      'k8s-page-size': { type: 'string', default: String(DEFAULT_WORKLOAD_OPTIONS.k8sPageSize) },
+      'k8s-val-size': { type: 'string', default: String(DEFAULT_WORKLOAD_OPTIONS.k8sValueSizeBytes) },
+      'k8s-watchers': { type: 'string', default: String(DEFAULT_WORKLOAD_OPTIONS.k8sWatchersPerWorker) },
+    },
+  });
+  if (values.help) return 'help';
+
+  const target = values.target!;
+  if (target !== 'both' && !TARGET_NAMES.includes(target as TargetName)) throw new Error(`--target wants both, etcd-ts or etcd, got "${target}"`);
+  const workloadNames = list(values.workloads!);
+  for (const name of workloadNames) {
+    if (!WORKLOADS.some((workload) => workload.name === name)) throw new Error(`unknown workload "${name}" (known: ${WORKLOADS.map((workload) => workload.name).join(', ')})`);
+  }
+  const consistency = values.consistency!;
+  if (consistency !== 'l' && consistency !== 's') throw new Error(`--consistency wants l or s, got "${consistency}"`);
+  const number = (name: keyof typeof values) => positiveInteger(name, values[name] as string);
+
+  return {
+    targets: target === 'both' ? [...TARGET_NAMES] : [target as TargetName],
+    workloadNames,
+    clientCounts: list(values.clients!).map((text) => positiveInteger('clients', text)),
+    connectionCount: values.conns === undefined ? undefined : positiveInteger('conns', values.conns),
+    workerCount: number('workers'),
+    requestsTotal: number('total'),
+    maxSecondsPerCase: number('max-seconds'),
+    memberCount: number('members'),
+    clusterEtcdTs: values['cluster-etcd-ts']!,
+    dataRoot: resolve(values['data-dir-root']!),
+    resultsDir: resolve(values['results-dir']!),
+    writeResults: !values['no-write'],
+    etcdBinary: values['etcd-binary']!,
+    serverFlags: values['server-flag']!,
+    seed: number('seed'),
+    workload: {
+      keySizeBytes: number('key-size'),
+      valueSizeBytes: number('val-size'),
+      keySpaceSize: number('key-space'),
+      sequentialKeys: values['sequential-keys']!,
+      rangeConsistency: consistency,
+      rangeKeyCount: number('range-keys'),
+      txnOpsPerRequest: number('txn-ops'),
+      watchPutCount: number('watch-puts'),
+      watchPutRatePerSecond: number('watch-put-rate'),
+      leaseTtlSeconds: DEFAULT_WORKLOAD_OPTIONS.leaseTtlSeconds,
+      k8sNamespaceCount: number('k8s-namespaces'),
+      k8sSeedObjectCount: number('k8s-seed-objects'),
+      k8sPageSize: number('k8s-page-size'),
+      k8sValueSizeBytes: number('k8s-val-size'),
+      k8sWatchersPerWorker: Number(values['k8s-watchers']),
+    },
+  };
+}
+
+export function connectionsFor(options: BenchOptions, clientCount: number): number {
+  return options.connectionCount ?? Math.ceil(clientCount / 10);
+}

@@ -1,0 +1,151 @@
+// `npm run bench`: starts each target's server(s), runs every workload at
+// every client count against them (targets alternate per workload, fresh
+// server per workload and target), prints one line per case and writes
+// JSON + Markdown under bench/results/. Servers are always killed by PID,
+// also on errors and SIGINT.
+
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { connectionsFor, parseOptions, USAGE, type BenchOptions } from './options.js';
+import { killAllServersNow, ServerCluster, stopAllServers } from './server-cluster.js';
+import { PROJECT_ROOT, targetDefinition, type TargetName } from './targets.js';
+import { workloadNamed } from './workloads/index.js';
+import { UnsupportedByTarget } from './workloads/workload.js';
+import { openConnection, describeError } from './grpc-connection.js';
+import { CaseFailed, layoutFor, runCase } from './worker-pool.js';
+import { resultFromRecord, statusOnlyResult, type CaseResult } from './case-result.js';
+import { caseLine, markdownReport, ratioRows, ratioTable } from './report.js';
+import { collectMetadata } from './metadata.js';
+import type { CaseParameters } from './workload-options.js';
+
+const SETUP_TIMEOUT_MS = 60_000;
+
+function installCleanup(): void {
+  process.on('exit', killAllServersNow);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      console.error(`\n${signal}: stopping servers`);
+      stopAllServers().finally(() => process.exit(130));
+    });
+  }
+}
+
+function targetOrder(options: BenchOptions, workloadIndex: number): TargetName[] {
+  // Alternate who goes first, so neither target always runs on a warmer machine.
+  return workloadIndex % 2 === 0 ? options.targets : [...options.targets].reverse();
+}
+
+async function runWorkloadOnTarget(options: BenchOptions, workloadName: string, targetName: TargetName, results: CaseResult[], notes: string[]): Promise<void> {
+  const workload = workloadNamed(workloadName);
+  const target = targetDefinition(targetName, options);
+  const bases = options.clientCounts.map((clientCount) => ({ workload: workloadName, target: targetName, memberCount: options.memberCount, clientCount }));
+  const addAll = (status: 'unsupported' | 'failed' | 'skipped', note: string) => {
+    for (const base of bases) {
+      const result = statusOnlyResult(base, status, note);
+      results.push(result);
+      console.log(caseLine(result));
+    }
+  };
+
+  if (options.memberCount > 1 && !target.supportsMultiMember && !(targetName === 'etcd-ts' && options.clusterEtcdTs)) {
+    const note = `${targetName} does not support ${options.memberCount}-member clusters yet (enable with --cluster-etcd-ts, or supportsMultiMember in bench/targets.ts)`;
+    if (!notes.includes(note)) notes.push(note);
+    addAll('skipped', note);
+    return;
+  }
+
+  let cluster: ServerCluster;
+  try {
+    cluster = await ServerCluster.start(target, options.memberCount, options.dataRoot, options.serverFlags);
+  } catch (error) {
+    addAll('failed', `could not start ${targetName}: ${describeError(error).split('\n')[0]}`);
+    console.error(describeError(error));
+    return;
+  }
+  try {
+    const setupConnection = openConnection(cluster.endpoints[0]!);
+    const baseParameters = { workloadName, options: options.workload, requestsTotal: options.requestsTotal, maxDurationMs: options.maxSecondsPerCase * 1000, seed: options.seed };
+    try {
+      await workload.prepare(setupConnection, { ...baseParameters, clientCount: options.clientCounts[0]! });
+    } catch (error) {
+      const unsupported = error instanceof UnsupportedByTarget;
+      addAll(unsupported ? 'unsupported' : 'failed', `${unsupported ? 'unsupported by target: ' : 'setup failed: '}${describeError(error)}`);
+      return;
+    } finally {
+      setupConnection.close();
+    }
+
+    for (const base of bases) {
+      const parameters: CaseParameters = { ...baseParameters, clientCount: base.clientCount };
+      const layout = layoutFor(base.clientCount, options.workerCount, connectionsFor(options, base.clientCount));
+      const usageBefore = cluster.usage();
+      let result: CaseResult;
+      try {
+        const record = await runCase(parameters, cluster.endpoints, layout, SETUP_TIMEOUT_MS);
+        result = resultFromRecord(base, workload.headlineKinds, record, usageBefore, cluster.usage());
+      } catch (error) {
+        const unsupported = error instanceof CaseFailed && error.unsupported;
+        result = statusOnlyResult(base, unsupported ? 'unsupported' : 'failed', `${unsupported ? 'unsupported by target: ' : ''}${describeError(error)}`);
+      }
+      const death = cluster.deadMemberReport();
+      if (death) {
+        result = statusOnlyResult(base, 'failed', death.split('\n')[0]!);
+        console.error(death);
+      }
+      results.push(result);
+      console.log(caseLine(result));
+      if (death || result.status === 'unsupported') {
+        for (const rest of bases.slice(bases.indexOf(base) + 1)) {
+          const skipped = statusOnlyResult(rest, result.status, result.note ?? '');
+          results.push(skipped);
+          console.log(caseLine(skipped));
+        }
+        return;
+      }
+    }
+  } finally {
+    await cluster.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const parsed = parseOptions(process.argv.slice(2));
+  if (parsed === 'help') {
+    console.log(USAGE);
+    return;
+  }
+  const options = parsed;
+  installCleanup();
+  const notes: string[] = [];
+  if (options.targets.includes('etcd-ts') && !existsSync(join(PROJECT_ROOT, 'dist', 'src', 'bin', 'etcd-ts.js'))) {
+    throw new Error('dist/src/bin/etcd-ts.js is missing: build first (npm run bench builds for you)');
+  }
+  const label = options.memberCount === 1 ? 'single' : `cluster${options.memberCount}`;
+  const metadata = collectMetadata(options, label);
+  console.log(`bench ${label}: targets ${options.targets.join(', ')}; workloads ${options.workloadNames.join(', ')}; clients ${options.clientCounts.join(', ')}; ` +
+    `up to ${options.requestsTotal} ops or ${options.maxSecondsPerCase} s per case; ${options.workerCount} worker threads; data under ${options.dataRoot} (${metadata.dataRootFilesystem})`);
+
+  const results: CaseResult[] = [];
+  for (const [index, workloadName] of options.workloadNames.entries()) {
+    for (const targetName of targetOrder(options, index)) await runWorkloadOnTarget(options, workloadName, targetName, results, notes);
+  }
+
+  const ratios = ratioTable(ratioRows(results));
+  if (ratios.length > 0) console.log(`\netcd-ts / etcd (ops/s: higher is better; the rest: lower is better)\n${ratios.join('\n')}`);
+  for (const note of notes) console.log(`note: ${note}`);
+
+  if (options.writeResults) {
+    mkdirSync(options.resultsDir, { recursive: true });
+    const stem = join(options.resultsDir, `${metadata.startedAt.replace(/:/g, '').replace(/\..*$/, '').replace('T', '-')}-${label}`);
+    writeFileSync(`${stem}.json`, JSON.stringify({ metadata, notes, results, ratios: ratioRows(results) }, null, 2) + '\n');
+    writeFileSync(`${stem}.md`, markdownReport(metadata, results, notes));
+    console.log(`\nwrote ${stem}.json and ${stem}.md`);
+  }
+}
+
+main()
+  .catch((error) => {
+    console.error(`bench: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+  })
+  .finally(() => stopAllServers());

@@ -1,0 +1,17 @@
+// Every workload by name, in the order a full run takes them.
+
+import type { Workload } from './workload.js';
+import { putWorkload } from './put.js';
+import { rangeWorkload } from './range.js';
+import { txnPutWorkload } from './txn-put.js';
+import { watchWorkload } from './watch.js';
+import { leaseKeepAliveWorkload } from './lease-keepalive.js';
+import { k8sLikeWorkload } from './k8s-like.js';
+
+export const WORKLOADS: Workload[] = [putWorkload, rangeWorkload, txnPutWorkload, watchWorkload, leaseKeepAliveWorkload, k8sLikeWorkload];
+
+export function workloadNamed(name: string): Workload {
+  const workload = WORKLOADS.find((candidate) => candidate.name === name);
+  if (!workload) throw new Error(`unknown workload "${name}" (known: ${WORKLOADS.map((known) => known.name).join(', ')})`);
+  return workload;
+}
