@@ -1,0 +1,159 @@
+/**
+ * A key's value at one revision. Field names follow etcd's mvccpb.KeyValue as
+ * @grpc/proto-loader presents it (keepCase, longs as numbers, bytes as Buffer), so the
+ * objects can be placed in gRPC responses as they are. Treat them as immutable.
+ */
+export interface KeyValue {
+  key: Buffer;
+  create_revision: number;
+  mod_revision: number;
+  version: number;
+  value: Buffer;
+  lease: number;
+}
+
+// The stored value of a revision is the protobuf encoding of mvccpb.KeyValue, as in
+// etcd's key bucket, so the backend can later be exported to (and read from) a bbolt
+// file etcd understands. Field numbers: key 1, create_revision 2, mod_revision 3,
+// version 4, value 5, lease 6. Zero and empty fields are omitted (proto3).
+const keyTag = 0x0a;
+const createRevisionTag = 0x10;
+const modRevisionTag = 0x18;
+const versionTag = 0x20;
+const valueTag = 0x2a;
+const leaseTag = 0x30;
+
+const emptyBuffer = Buffer.alloc(0);
+
+export function encodeKeyValue(keyValue: KeyValue): Buffer {
+  const size =
+    lengthDelimitedSize(keyValue.key.length) +
+    varintFieldSize(keyValue.create_revision) +
+    varintFieldSize(keyValue.mod_revision) +
+    varintFieldSize(keyValue.version) +
+    lengthDelimitedSize(keyValue.value.length) +
+    varintFieldSize(keyValue.lease);
+  const out = Buffer.allocUnsafe(size);
+  let offset = 0;
+  offset = writeBytesField(out, offset, keyTag, keyValue.key);
+  offset = writeVarintField(out, offset, createRevisionTag, keyValue.create_revision);
+  offset = writeVarintField(out, offset, modRevisionTag, keyValue.mod_revision);
+  offset = writeVarintField(out, offset, versionTag, keyValue.version);
+  offset = writeBytesField(out, offset, valueTag, keyValue.value);
+  offset = writeVarintField(out, offset, leaseTag, keyValue.lease);
+  if (offset !== size) throw new Error(`KeyValue encoding size mismatch ${offset} != ${size}`);
+  return out;
+}
+
+/** Decodes a stored KeyValue. The result's key and value are views into `bytes`. */
+export function decodeKeyValue(bytes: Buffer): KeyValue {
+  const keyValue: KeyValue = { key: emptyBuffer, create_revision: 0, mod_revision: 0, version: 0, value: emptyBuffer, lease: 0 };
+  let offset = 0;
+  while (offset < bytes.length) {
+    const [tag, afterTag] = readVarint(bytes, offset);
+    offset = afterTag;
+    const wireType = tag & 7;
+    if (wireType === 2) {
+      const [length, afterLength] = readVarint(bytes, offset);
+      const end = afterLength + length;
+      if (end > bytes.length) throw new Error('truncated KeyValue');
+      const field = bytes.subarray(afterLength, end);
+      if (tag === keyTag) keyValue.key = field;
+      else if (tag === valueTag) keyValue.value = field;
+      offset = end;
+    } else if (wireType === 0) {
+      const [value, afterValue] = readVarint(bytes, offset);
+      if (tag === createRevisionTag) keyValue.create_revision = value;
+      else if (tag === modRevisionTag) keyValue.mod_revision = value;
+      else if (tag === versionTag) keyValue.version = value;
+      else if (tag === leaseTag) keyValue.lease = value;
+      offset = afterValue;
+    } else if (wireType === 1) {
+      offset += 8;
+    } else if (wireType === 5) {
+      offset += 4;
+    } else {
+      throw new Error(`unsupported wire type ${wireType} in KeyValue`);
+    }
+  }
+  return keyValue;
+}
+
+function varintSize(value: number): number {
+  if (value < 0) return 10; // int64 two's complement
+  let size = 1;
+  while (value >= 128) {
+    value = Math.floor(value / 128);
+    size++;
+  }
+  return size;
+}
+
+function varintFieldSize(value: number): number {
+  return value === 0 ? 0 : 1 + varintSize(value);
+}
+
+function lengthDelimitedSize(length: number): number {
+  return length === 0 ? 0 : 1 + varintSize(length) + length;
+}
+
+function writeVarint(out: Buffer, offset: number, value: number): number {
+  if (value < 0) {
+    let remaining = BigInt.asUintN(64, BigInt(value));
+    for (let index = 0; index < 9; index++) {
+      out[offset++] = Number(remaining & 0x7fn) | 0x80;
+      remaining >>= 7n;
+    }
+    out[offset++] = Number(remaining);
+    return offset;
+  }
+  while (value >= 128) {
+    out[offset++] = (value % 128) | 0x80;
+    value = Math.floor(value / 128);
+  }
+  out[offset++] = value;
+  return offset;
+}
+
+function writeVarintField(out: Buffer, offset: number, tag: number, value: number): number {
+  if (value === 0) return offset;
+  out[offset++] = tag;
+  return writeVarint(out, offset, value);
+}
+
+function writeBytesField(out: Buffer, offset: number, tag: number, bytes: Buffer): number {
+  if (bytes.length === 0) return offset;
+  out[offset++] = tag;
+  offset = writeVarint(out, offset, bytes.length);
+  bytes.copy(out, offset);
+  return offset + bytes.length;
+}
+
+function readVarint(bytes: Buffer, offset: number): [number, number] {
+  let value = 0;
+  let multiplier = 1;
+  for (let index = 0; index < 10; index++) {
+    if (offset >= bytes.length) throw new Error('truncated varint in KeyValue');
+    const byte = bytes[offset++]!;
+    if (index === 9 || (index >= 7 && multiplier * (byte & 0x7f) >= 2 ** 53)) {
+      return readBigVarint(bytes, offset - index - 1);
+    }
+    value += (byte & 0x7f) * multiplier;
+    if (byte < 0x80) return [value, offset];
+    multiplier *= 128;
+  }
+  throw new Error('varint too long in KeyValue');
+}
+
+// Varints beyond 2^53 only occur for negative int64 values (e.g. a negative lease id).
+function readBigVarint(bytes: Buffer, offset: number): [number, number] {
+  let value = 0n;
+  let shift = 0n;
+  for (let index = 0; index < 10; index++) {
+    const byte = bytes[offset++]!;
+    value |= BigInt(byte & 0x7f) << shift;
+    if (byte < 0x80) return [Number(BigInt.asIntN(64, value)), offset];
+    shift += 7n;
+  }
+  throw new Error('varint too long in KeyValue');
+}

@@ -1,0 +1,76 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Backend } from '../../src/backend/index.js';
+import { KVStore, type KVStoreOptions } from '../../src/mvcc/index.js';
+
+export const bytes = (text: string): Buffer => Buffer.from(text, 'latin1');
+
+/** A store on a backend in a fresh temporary directory, removed afterwards. */
+export interface StoreFixture {
+  directory: string;
+  backend: Backend;
+  store: KVStore;
+  /** Commits, closes and opens backend and store again from disk. */
+  reopen(options?: KVStoreOptions): Promise<void>;
+}
+
+/** Runs `steps` with a store fixture; each write transaction is committed by `commitAll`. */
+export function withStore(run: (fixture: StoreFixture) => Promise<void> | void, options: KVStoreOptions = {}): () => Promise<void> {
+  return async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'etcd-ts-mvcc-'));
+    const backend = Backend.open(directory);
+    const fixture: StoreFixture = {
+      directory,
+      backend,
+      store: KVStore.open(backend, options),
+      async reopen(reopenOptions = options) {
+        fixture.store.close();
+        await fixture.backend.close();
+        fixture.backend = Backend.open(directory);
+        fixture.store = KVStore.open(fixture.backend, reopenOptions);
+      },
+    };
+    try {
+      await run(fixture);
+    } finally {
+      fixture.store.close();
+      await fixture.backend.close();
+      rmSync(directory, { recursive: true, force: true });
+    }
+  };
+}
+
+export function put(store: KVStore, key: string, value: string, lease = 0): number {
+  const txn = store.write();
+  try {
+    return txn.put(bytes(key), bytes(value), lease);
+  } finally {
+    txn.end();
+  }
+}
+
+export function deleteRange(store: KVStore, key: string, end?: string): number {
+  const txn = store.write();
+  try {
+    return txn.deleteRange(bytes(key), end === undefined ? undefined : bytes(end));
+  } finally {
+    txn.end();
+  }
+}
+
+export function keysOf(kvs: { key: Buffer }[]): string[] {
+  return kvs.map((kv) => kv.key.toString('latin1'));
+}
+
+/** Mulberry32: a tiny seeded PRNG so failures replay from their seed. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let mixed = state;
+    mixed = Math.imul(mixed ^ (mixed >>> 15), mixed | 1);
+    mixed ^= mixed + Math.imul(mixed ^ (mixed >>> 7), mixed | 61);
+    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296;
+  };
+}
