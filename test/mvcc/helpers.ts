@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Backend } from '../../src/backend/index.js';
-import { KVStore, type KVStoreOptions } from '../../src/mvcc/index.js';
+import { KVStore, decodeRevisionKey, type KeyIndex, type KVStoreOptions } from '../../src/mvcc/index.js';
 
 export const bytes = (text: string): Buffer => Buffer.from(text, 'latin1');
 
@@ -74,3 +74,27 @@ export function seededRandom(seed: number): () => number {
     return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** Revisions stored in the key bucket, as "main_sub" or "main_subt". */
+export function storedRevisions(backend: Backend): string[] {
+  return backend.range('key', Buffer.alloc(0), undefined).map(({ key }) => {
+    const { revision, tombstone } = decodeRevisionKey(key);
+    return `${revision.main}_${revision.sub}${tombstone ? 't' : ''}`;
+  });
+}
+
+/** Revisions the index still refers to; after a finished compaction these are exactly the stored ones. */
+export function indexedRevisions(store: KVStore): string[] {
+  const found: string[] = [];
+  for (const keyIndex of (store as unknown as { index: { keyIndexes(): Iterable<KeyIndex> } }).index.keyIndexes()) {
+    keyIndex.generations.forEach((generation, generationIndex) => {
+      generation.revisions.forEach((revision, revisionIndex) => {
+        const tombstone = generationIndex < keyIndex.generations.length - 1 && revisionIndex === generation.revisions.length - 1;
+        found.push(`${revision.main}_${revision.sub}${tombstone ? 't' : ''}`);
+      });
+    });
+  }
+  const order = (text: string): [number, number] => text.replace('t', '').split('_').map(Number) as [number, number];
+  return found.sort((a, b) => order(a)[0] - order(b)[0] || order(a)[1] - order(b)[1]);
+}
+
