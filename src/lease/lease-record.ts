@@ -1,0 +1,101 @@
+// The lease bucket's format, as etcd writes it (server/storage/schema/lease.go):
+// key = the lease ID as 8 big-endian bytes (int64, two's complement), value = a
+// leasepb.Lease protobuf {ID = 1, TTL = 2, RemainingTTL = 3}, all int64 varints.
+// Keeping etcd's format keeps backend snapshots exchangeable with real etcd.
+
+export interface LeaseRecord {
+  readonly id: number;
+  readonly ttlSeconds: number;
+  /** Last checkpointed remaining TTL; 0 means none (the full TTL applies). */
+  readonly remainingTtlSeconds: number;
+}
+
+const uint64Modulus = 1n << 64n;
+
+export function encodeLeaseKey(id: number): Buffer {
+  const key = Buffer.allocUnsafe(8);
+  key.writeBigUInt64BE(BigInt.asUintN(64, BigInt(id)));
+  return key;
+}
+
+export function decodeLeaseKey(key: Buffer): number {
+  return Number(BigInt.asIntN(64, key.readBigUInt64BE(0)));
+}
+
+export function encodeLeaseRecord(record: LeaseRecord): Buffer {
+  const bytes: number[] = [];
+  // proto3 leaves zero-valued scalar fields out.
+  appendInt64Field(bytes, 1, record.id);
+  appendInt64Field(bytes, 2, record.ttlSeconds);
+  appendInt64Field(bytes, 3, record.remainingTtlSeconds);
+  return Buffer.from(bytes);
+}
+
+export function decodeLeaseRecord(value: Buffer): LeaseRecord {
+  let id = 0;
+  let ttlSeconds = 0;
+  let remainingTtlSeconds = 0;
+  let offset = 0;
+  while (offset < value.length) {
+    const [tag, afterTag] = readVarint(value, offset);
+    offset = afterTag;
+    const fieldNumber = Number(tag >> 3n);
+    const wireType = Number(tag & 7n);
+    if (wireType === 0) {
+      const [raw, afterValue] = readVarint(value, offset);
+      offset = afterValue;
+      const signed = Number(BigInt.asIntN(64, raw));
+      if (fieldNumber === 1) id = signed;
+      else if (fieldNumber === 2) ttlSeconds = signed;
+      else if (fieldNumber === 3) remainingTtlSeconds = signed;
+    } else {
+      offset = skipField(value, offset, wireType);
+    }
+  }
+  return { id, ttlSeconds, remainingTtlSeconds };
+}
+
+function appendInt64Field(bytes: number[], fieldNumber: number, value: number): void {
+  if (value === 0) return;
+  appendVarint(bytes, BigInt(fieldNumber << 3));
+  appendVarint(bytes, (BigInt(value) + uint64Modulus) % uint64Modulus);
+}
+
+function appendVarint(bytes: number[], value: bigint): void {
+  let rest = value;
+  while (rest >= 0x80n) {
+    bytes.push(Number(rest & 0x7fn) | 0x80);
+    rest >>= 7n;
+  }
+  bytes.push(Number(rest));
+}
+
+// A varint has at most 10 bytes; a longer one means corrupt data.
+const maxVarintBytes = 10;
+
+function readVarint(bytes: Buffer, start: number): [bigint, number] {
+  let value = 0n;
+  for (let position = 0; position < maxVarintBytes; position++) {
+    const offset = start + position;
+    if (offset >= bytes.length) throw new Error('lease record: truncated varint');
+    const byte = bytes[offset]!;
+    value |= BigInt(byte & 0x7f) << BigInt(7 * position);
+    if ((byte & 0x80) === 0) return [value, offset + 1];
+  }
+  throw new Error('lease record: varint too long');
+}
+
+function skipField(bytes: Buffer, offset: number, wireType: number): number {
+  switch (wireType) {
+    case 1:
+      return offset + 8;
+    case 2: {
+      const [length, afterLength] = readVarint(bytes, offset);
+      return afterLength + Number(length);
+    }
+    case 5:
+      return offset + 4;
+    default:
+      throw new Error(`lease record: unsupported wire type ${wireType}`);
+  }
+}
