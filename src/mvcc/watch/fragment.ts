@@ -27,12 +27,10 @@ export function splitIntoFragments(response: WireWatchResponse, maxBytes: number
   const fixedSize = watchResponseSizeBytes({ ...response, events: [] });
   const total = eventSizes.reduce((sum, size) => sum + fieldSize(size), fixedSize);
   if (total < maxBytes || response.events.length < 2) return [response];
-  // Every fragment but the last has `fragment: true` (2 more bytes).
-  const fragmentFixedSize = watchResponseSizeBytes({ ...response, events: [], fragment: true });
   const fragments: WireWatchResponse[] = [];
   let position = 0;
   while (position < response.events.length) {
-    let size = fragmentFixedSize;
+    let size = fixedSize;
     const start = position;
     for (; position < response.events.length; position++) {
       const next = size + fieldSize(eventSizes[position]!);
@@ -44,24 +42,27 @@ export function splitIntoFragments(response: WireWatchResponse, maxBytes: number
   return fragments;
 }
 
-/** The protobuf-encoded size of a WatchResponse. */
+/**
+ * The size of a WatchResponse as @grpc/proto-loader (protobufjs) encodes it: unlike Go,
+ * it also writes scalar fields that are present with a zero value, and our objects
+ * always carry every field.
+ */
 export function watchResponseSizeBytes(response: WireWatchResponse): number {
   const header = response.header;
   const headerSize =
     varintFieldSize(header.cluster_id) + varintFieldSize(header.member_id) + varintFieldSize(header.revision) + varintFieldSize(header.raft_term);
   let size = fieldSize(headerSize);
   size += varintFieldSize(response.watch_id);
-  if (response.created) size += 2;
-  if (response.canceled) size += 2;
+  size += 2 + 2; // created, canceled
   size += varintFieldSize(response.compact_revision);
-  if (response.cancel_reason.length > 0) size += fieldSize(Buffer.byteLength(response.cancel_reason));
-  if (response.fragment) size += 2;
+  size += fieldSize(Buffer.byteLength(response.cancel_reason));
+  size += 2; // fragment
   for (const event of response.events) size += fieldSize(eventSizeBytes(event));
   return size;
 }
 
 function eventSizeBytes(event: Event): number {
-  let size = event.type === 0 ? 0 : 2;
+  let size = 2; // type
   size += fieldSize(keyValueSizeBytes(event.kv));
   if (event.prev_kv !== undefined && event.prev_kv !== null) size += fieldSize(keyValueSizeBytes(event.prev_kv));
   return size;
@@ -83,14 +84,12 @@ function fieldSize(length: number): number {
   return 1 + varintSize(BigInt(length)) + length;
 }
 
-/** A bytes field of proto3: omitted when empty. */
 function bytesFieldSize(length: number): number {
-  return length === 0 ? 0 : fieldSize(length);
+  return fieldSize(length);
 }
 
 function varintFieldSize(value: WireNumber): number {
-  const big = BigInt(value);
-  return big === 0n ? 0 : 1 + varintSize(big);
+  return 1 + varintSize(BigInt(value));
 }
 
 function varintSize(value: bigint): number {
