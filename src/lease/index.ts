@@ -17,3 +17,4 @@ export { applyLeaseGrant, applyLeaseRevoke, applyLeaseCheckpoint, type LeaseGran
 export { LeaseError, LeaseNotFoundError, LeaseExistsError, LeaseTtlTooLargeError, NotPrimaryError, type LeaseGrpcCodeName } from './errors.js';
 export { maxLeaseTtlSeconds, minLeaseTtlSeconds, leaseIdFromRequestId } from './limits.js';
 export { encodeLeaseKey, decodeLeaseKey, encodeLeaseRecord, decodeLeaseRecord, type LeaseRecord } from './lease-record.js';
+export { LeaseUpkeep, type LeaseUpkeepOptions, defaultRevokesPerTick, defaultMaxPendingRevokes } from './lease-upkeep.js';
