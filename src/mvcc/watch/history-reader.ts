@@ -8,6 +8,8 @@ export interface HistoryBatchLimits {
   readonly revisionsMax: number;
   /** Stop before a revision once this many stored changes were scanned. */
   readonly changesMax: number;
+  /** Stop before a revision once the events kept hold this many key and value bytes. */
+  readonly bytesMax: number;
 }
 
 export interface HistoryBatch {
@@ -37,13 +39,14 @@ export function readHistory(
   let throughRevision = toRevision;
   let revisionCount = 0;
   let changeCount = 0;
+  let keptBytes = 0;
   let lastRevision = -1;
   const start = encodeRevisionKey({ main: Math.max(fromRevision, 0), sub: 0 });
   const end = encodeRevisionKey({ main: toRevision + 1, sub: 0 });
   store.backend.forEachInRange('key', start, end, (revisionKey, value) => {
     const { revision, tombstone } = decodeRevisionKey(revisionKey);
     if (revision.main !== lastRevision) {
-      if (revisionCount >= limits.revisionsMax || changeCount >= limits.changesMax) {
+      if (revisionCount >= limits.revisionsMax || changeCount >= limits.changesMax || keptBytes >= limits.bytesMax) {
         throughRevision = lastRevision;
         return false;
       }
@@ -55,6 +58,7 @@ export function readHistory(
     if (!wanted(stored.key)) return true;
     // The stored bytes may belong to the database's read buffers: keep copies.
     const key = Buffer.from(stored.key);
+    keptBytes += stored.key.length + stored.value.length;
     if (tombstone) {
       // A tombstone stores only the key; its revision is the delete's (as etcd patches in).
       const kv: KeyValue = { key, create_revision: 0, mod_revision: revision.main, version: 0, value: emptyBuffer, lease: 0 };

@@ -21,6 +21,11 @@ export interface WatchableStoreOptions {
   readonly syncBatchRevisionsMax?: number;
   /** Stored changes scanned per catch-up pass (bounds its memory). */
   readonly syncBatchChangesMax?: number;
+  /**
+   * Key and value bytes of the events read per catch-up pass. Keeps catch-up responses
+   * well below gRPC's usual 4 MiB receive limit of clients (prev_kv can double them).
+   */
+  readonly syncBatchBytesMax?: number;
   /** Responses a stream holds before its watchers become victims (etcd: 128). */
   readonly streamQueueCapacity?: number;
 }
@@ -66,7 +71,7 @@ export class WatchableStore {
   private readonly resyncIntervalMs: number;
   private readonly victimRetryIntervalMs: number;
   private readonly watchersPerSyncMax: number;
-  private readonly batchLimits: { revisionsMax: number; changesMax: number };
+  private readonly batchLimits: { revisionsMax: number; changesMax: number; bytesMax: number };
   private readonly streamQueueCapacity: number;
   private closed = false;
 
@@ -78,7 +83,11 @@ export class WatchableStore {
     this.resyncIntervalMs = options.resyncIntervalMs ?? 100;
     this.victimRetryIntervalMs = options.victimRetryIntervalMs ?? 10;
     this.watchersPerSyncMax = options.watchersPerSyncMax ?? 512;
-    this.batchLimits = { revisionsMax: options.syncBatchRevisionsMax ?? 1000, changesMax: options.syncBatchChangesMax ?? 10_000 };
+    this.batchLimits = {
+      revisionsMax: options.syncBatchRevisionsMax ?? 1000,
+      changesMax: options.syncBatchChangesMax ?? 10_000,
+      bytesMax: options.syncBatchBytesMax ?? 1024 * 1024,
+    };
     this.streamQueueCapacity = options.streamQueueCapacity ?? 128;
     this.syncTask = new CoalescedTask(this.scheduler, () => this.syncUnsyncedWatchers());
     this.victimTask = new CoalescedTask(this.scheduler, () => this.retryVictims());

@@ -181,6 +181,6 @@ for (const seed of [1, 2, 3, 4, 5, 6]) {
         }
       }
     },
-    { streamQueueCapacity: 2, syncBatchRevisionsMax: 5, syncBatchChangesMax: 7, watchersPerSyncMax: 2 },
+    { streamQueueCapacity: 2, syncBatchRevisionsMax: 5, syncBatchChangesMax: 7, syncBatchBytesMax: 60, watchersPerSyncMax: 2 },
   ));
 }
