@@ -11,6 +11,7 @@ import { RawNode, MemoryStorage, decodeConfChange, encodeConfChange } from '../r
 import { ConfChangeType, type Entry, type Ready } from '../raft/types.js';
 import { computeClusterId, computeMemberId, formatId, raftIdOf, urlString } from './membership/ids.js';
 import type { MemberRecord } from './membership/member-record.js';
+import type { MemberAttributesRequest } from './internal-request.js';
 
 interface WalMetadata {
   memberId: string;
@@ -150,8 +151,8 @@ export class MemberStorage {
     }
   }
 
-  setMemberAttributes(request: { member_ID: string | number; member_attributes: { name: string; client_urls: string[] } }): void {
-    const memberId = BigInt(request.member_ID);
+  setMemberAttributes(request: MemberAttributesRequest): void {
+    const memberId = BigInt(`0x${request.member_ID}`);
     const record = this.memberTable.get(memberId);
     if (!record) return;
     record.name = request.member_attributes.name;

@@ -14,19 +14,23 @@ export function etcdctl(endpoint: string, args: string[], options: { stdin?: str
   return new Promise((resolve, reject) => {
     const child = spawn(ETCDCTL_BINARY, [`--endpoints=${endpoint}`, '--dial-timeout=5s', '--command-timeout=10s', ...args], {
       env: { ...process.env, ETCDCTL_API: '3' },
-      stdio: ['pipe', 'pipe', 'pipe'],
+      // No stdin pipe unless there is input: etcdctl may exit before reading it (EPIPE).
+      stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
     child.once('error', reject);
     child.once('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
-    child.stdin.end(options.stdin ?? '');
+    if (child.stdin) {
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(options.stdin);
+    }
   });
 }
 

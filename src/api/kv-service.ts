@@ -1,0 +1,36 @@
+// etcdserverpb.KV: validates each request as etcd's v3rpc layer does, then
+// hands it to the member.
+
+import type { UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { EtcdServer } from '../server/etcd-server.js';
+import { unary } from './unary.js';
+import {
+  validateRangeRequest,
+  validatePutRequest,
+  validateDeleteRangeRequest,
+  validateTxnRequest,
+} from '../server/apply/validate.js';
+import type { RangeRequest, PutRequest, DeleteRangeRequest, TxnRequest, CompactionRequest } from '../server/apply/types.js';
+
+export function kvService(server: EtcdServer): UntypedServiceImplementation {
+  const maxTxnOps = server.config.maxTxnOps;
+  return {
+    Range: unary((request: RangeRequest) => {
+      validateRangeRequest(request);
+      return server.range(request);
+    }),
+    Put: unary((request: PutRequest) => {
+      validatePutRequest(request);
+      return server.put(request);
+    }),
+    DeleteRange: unary((request: DeleteRangeRequest) => {
+      validateDeleteRangeRequest(request);
+      return server.deleteRange(request);
+    }),
+    Txn: unary((request: TxnRequest) => {
+      validateTxnRequest(request, maxTxnOps);
+      return server.txn(request);
+    }),
+    Compact: unary((request: CompactionRequest) => server.compact(request)),
+  };
+}

@@ -1,0 +1,63 @@
+#!/usr/bin/env node
+// The member's command line: etcd's flags in, a running member out.
+
+import { buildMemberConfig, ConfigError, ETCD_API_VERSION, parseCommandLine, usageText } from '../server/config.js';
+import { createLogger } from '../pkg/logger.js';
+import { startMember } from '../server/start-member.js';
+import { PACKAGE_VERSION } from '../pkg/version.js';
+
+async function main(): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseCommandLine(process.argv.slice(2), process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n${usageText()}`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  if (parsed.values['help'] === 'true') {
+    process.stdout.write(usageText());
+    return;
+  }
+  if (parsed.values['version'] === 'true') {
+    process.stdout.write(
+      `etcd Version: ${ETCD_API_VERSION}\nGit SHA: etcd-ts ${PACKAGE_VERSION}\nGo Version: node ${process.version}\nGo OS/Arch: ${process.platform}/${process.arch}\n`,
+    );
+    return;
+  }
+  let config;
+  try {
+    config = buildMemberConfig(parsed.values);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const logger = createLogger({ level: config.logLevel });
+  for (const warning of parsed.warnings) logger.warn(warning);
+  const member = await startMember(config, logger);
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('received signal; shutting down', { signal });
+    member.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error('failed to stop cleanly', { error });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('terminated'));
+  process.on('SIGINT', () => shutdown('interrupt'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${JSON.stringify({ level: 'fatal', msg: 'failed to start member', error: String(error instanceof Error ? error.stack : error) })}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,303 @@
+// The member: owns the Raft node, the WAL, the backend and the MVCC store,
+// and turns client requests into proposals (writes) or ReadIndex rounds
+// (linearizable reads). Everything a client is told "done" has been applied
+// from a committed, fsync'd log entry.
+
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from '../pkg/logger.js';
+import type { MemberConfig } from './config.js';
+import { ProposalDroppedError, Role, type Entry, type SoftState, type Ready, EntryType } from '../raft/types.js';
+import { RaftLoop } from './raft-loop.js';
+import { WaitRegistry } from './wait.js';
+import { RequestIdGenerator } from './request-id.js';
+import { AppliedIndexWaiter } from './applied-index-waiter.js';
+import { LinearizableReads } from './linearizable-reads.js';
+import { serverErrors } from './errors.js';
+import { MemberStorage } from './member-storage.js';
+import { KvStateMachine } from './kv-state-machine.js';
+import { internalRequestCodec, type InternalRaftRequest } from './internal-request.js';
+import type {
+  RangeRequest,
+  RangeResponse,
+  PutRequest,
+  PutResponse,
+  DeleteRangeRequest,
+  DeleteRangeResponse,
+  TxnRequest,
+  TxnResponse,
+  CompactionRequest,
+  CompactionResponse,
+  ResponseHeader,
+} from './apply/index.js';
+import type { MemberRecord } from './membership/member-record.js';
+import { formatId } from './membership/ids.js';
+
+export interface ServerClock {
+  nowMs(): number;
+}
+
+export class EtcdServer {
+  private readonly waits = new WaitRegistry();
+  private readonly requestIds: RequestIdGenerator;
+  private readonly applied: AppliedIndexWaiter;
+  private readonly reads: LinearizableReads;
+  private readonly loop: RaftLoop;
+  private softState: SoftState = { leader: 0, role: Role.Follower };
+  private readonly requestTimeoutMs: number;
+  private readonly readyListeners: Array<() => void> = [];
+  private published = false;
+  private stopped = false;
+
+  private constructor(
+    readonly config: MemberConfig,
+    private readonly logger: Logger,
+    private readonly storage: MemberStorage,
+    private readonly stateMachine: KvStateMachine,
+    clock: ServerClock,
+  ) {
+    this.requestIds = new RequestIdGenerator(storage.memberId, clock.nowMs());
+    this.applied = new AppliedIndexWaiter(stateMachine.consistentIndex());
+    this.requestTimeoutMs = 5000 + 2 * config.electionTimeoutMs;
+    this.loop = new RaftLoop(
+      storage.raftNode,
+      storage.raftLog,
+      {
+        persist: (ready) => this.persist(ready),
+        send: () => {
+          // A single member has no peers; the transport arrives with clustering.
+        },
+        apply: (entries) => this.applyEntries(entries),
+        onSoftState: (state) => this.onSoftState(state),
+        onReadStates: (states) => {
+          for (const state of states) this.reads.onReadState(state.requestContext, state.index);
+        },
+        onFatal: (error) => {
+          this.logger.error('member cannot continue; exiting', { error });
+          process.exit(1);
+        },
+      },
+      logger.child('etcdserver/raft'),
+    );
+    this.reads = new LinearizableReads(
+      {
+        requestReadIndex: (context) => {
+          this.loop.node.readIndex(context);
+          this.loop.schedule();
+        },
+      },
+      this.applied,
+      { retryIntervalMs: Math.max(100, config.electionTimeoutMs / 2), timeoutMs: this.requestTimeoutMs },
+    );
+  }
+
+  static async start(
+    config: MemberConfig,
+    logger: Logger,
+    clock: ServerClock = { nowMs: () => Date.now() },
+    random: () => number = Math.random,
+  ): Promise<EtcdServer> {
+    mkdirSync(join(config.dataDir, 'member'), { recursive: true });
+    const storage = await MemberStorage.open(config, logger, random);
+    const stateMachine = KvStateMachine.open(join(config.dataDir, 'member', 'snap'), logger);
+    const server = new EtcdServer(config, logger, storage, stateMachine, clock);
+    server.loop.startTicking(config.heartbeatIntervalMs);
+    server.loop.schedule();
+    return server;
+  }
+
+  get memberId(): bigint {
+    return this.storage.memberId;
+  }
+
+  get clusterId(): bigint {
+    return this.storage.clusterId;
+  }
+
+  get leaderId(): bigint {
+    return this.storage.memberIdOfRaftId(this.softState.leader);
+  }
+
+  /** Resolves once this member has published itself through Raft and can serve. */
+  whenReady(): Promise<void> {
+    if (this.published) return Promise.resolve();
+    return new Promise((resolve) => this.readyListeners.push(resolve));
+  }
+
+  header(revision: number): ResponseHeader {
+    return {
+      cluster_id: this.storage.clusterId.toString(),
+      member_id: this.storage.memberId.toString(),
+      revision,
+      raft_term: this.storage.raftNode.status().term,
+    } as unknown as ResponseHeader;
+  }
+
+  // ---- client requests ----
+
+  async range(request: RangeRequest): Promise<RangeResponse> {
+    if (!request.serializable) await this.reads.waitUntilLinearizable();
+    const response = this.stateMachine.range(request);
+    response.header = this.header(response.header?.revision ?? this.stateMachine.currentRevision());
+    return response;
+  }
+
+  put(request: PutRequest): Promise<PutResponse> {
+    return this.propose({ put: request });
+  }
+
+  deleteRange(request: DeleteRangeRequest): Promise<DeleteRangeResponse> {
+    return this.propose({ delete_range: request });
+  }
+
+  txn(request: TxnRequest): Promise<TxnResponse> {
+    return this.propose({ txn: request });
+  }
+
+  compact(request: CompactionRequest): Promise<CompactionResponse> {
+    return this.propose({ compaction: request });
+  }
+
+  members(): MemberRecord[] {
+    return this.storage.members();
+  }
+
+  async checkHealth(): Promise<{ health: boolean; reason: string }> {
+    if (this.softState.leader === 0) return { health: false, reason: 'RAFT NO LEADER' };
+    try {
+      await this.reads.waitUntilLinearizable();
+      return { health: true, reason: '' };
+    } catch (error) {
+      return { health: false, reason: String(error instanceof Error ? error.message : error) };
+    }
+  }
+
+  status() {
+    const raftStatus = this.storage.raftNode.status();
+    return {
+      header: this.header(this.stateMachine.currentRevision()),
+      leader: this.leaderId.toString(),
+      raftIndex: raftStatus.commit,
+      raftTerm: raftStatus.term,
+      raftAppliedIndex: this.applied.applied,
+      dbSize: this.stateMachine.sizeBytes(),
+      dbSizeInUse: this.stateMachine.sizeInUseBytes(),
+      isLearner: false,
+      errors: [] as string[],
+    };
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.reads.stop();
+    this.waits.rejectAll(serverErrors.stopped());
+    await this.loop.stop();
+    await this.storage.close();
+    await this.stateMachine.close();
+  }
+
+  // ---- proposals ----
+
+  private async propose<T>(request: InternalRaftRequest): Promise<T> {
+    if (this.stopped) throw serverErrors.stopped();
+    const id = this.requestIds.nextId();
+    request.header = { ID: id.toString() };
+    const data = internalRequestCodec.encode(request);
+    if (data.length > this.config.maxRequestBytes) throw serverErrors.requestTooLarge();
+    const result = this.waits.register<T | Error>(id, this.requestTimeoutMs, () => serverErrors.timeout());
+    try {
+      this.loop.node.propose(data);
+    } catch (error) {
+      this.waits.reject(id, error instanceof ProposalDroppedError ? (this.softState.leader === 0 ? serverErrors.noLeader() : serverErrors.leaderChanged()) : (error as Error));
+    }
+    this.loop.schedule();
+    const outcome = await result;
+    if (outcome instanceof Error) throw outcome;
+    return outcome as T;
+  }
+
+  private async persist(ready: Ready): Promise<void> {
+    await this.storage.persist(ready);
+  }
+
+  private async applyEntries(entries: Entry[]): Promise<void> {
+    const outcomes: Array<[bigint, unknown]> = [];
+    // After a restart Raft re-delivers the whole log; the backend already
+    // holds everything up to its consistent index, but Raft's membership is
+    // rebuilt from the ConfChange entries every time.
+    const alreadyApplied = this.stateMachine.consistentIndex();
+    for (const entry of entries) {
+      if (entry.type === EntryType.ConfChange) {
+        this.storage.applyConfChangeEntry(entry);
+        continue;
+      }
+      if (entry.index <= alreadyApplied || entry.data.length === 0) continue; // applied before, or a new leader's empty entry
+      const request = internalRequestCodec.decode(entry.data);
+      const id = BigInt(request.header?.ID ?? 0);
+      if (request.cluster_member_attr_set) {
+        this.storage.setMemberAttributes(request.cluster_member_attr_set);
+        outcomes.push([id, null]);
+        continue;
+      }
+      outcomes.push([id, this.stateMachine.apply(request, (revision) => this.header(revision))]);
+    }
+    const last = entries[entries.length - 1]!;
+    this.stateMachine.commit(last.index, last.term);
+    this.applied.advanceTo(last.index);
+    for (const [id, outcome] of outcomes) if (this.waits.isPending(id)) this.waits.resolve(id, outcome);
+    this.campaignIfSoleVoter();
+  }
+
+  /** A lone voter need not wait out an election timeout to lead. */
+  private campaignIfSoleVoter(): void {
+    if (this.softState.role === Role.Follower && this.softState.leader === 0 && this.storage.isSoleVoter()) {
+      this.loop.node.campaign();
+      this.loop.schedule();
+    }
+  }
+
+  private onSoftState(state: SoftState): void {
+    const previousLeader = this.softState.leader;
+    this.softState = state;
+    if (state.leader !== previousLeader) {
+      const raftLogger = this.logger.child('raft/raft.go');
+      const local = formatId(this.memberId);
+      if (state.leader === 0) raftLogger.info(`raft.node: ${local} lost leader ${formatId(this.storage.memberIdOfRaftId(previousLeader))} at term ${this.storage.raftNode.status().term}`);
+      else raftLogger.info(`raft.node: ${local} elected leader ${formatId(this.leaderId)} at term ${this.storage.raftNode.status().term}`);
+      if (state.leader !== 0 && !this.published) void this.publishLocalMember();
+    }
+  }
+
+  /** etcd's publish step: record this member's name and client URLs through Raft. */
+  private async publishLocalMember(): Promise<void> {
+    try {
+      await this.propose({
+        cluster_member_attr_set: {
+          member_ID: formatId(this.memberId),
+          member_attributes: {
+            name: this.config.name,
+            client_urls: this.config.advertiseClientUrls.map((url) => url.href.replace(/\/$/, '')),
+          },
+        },
+      });
+      this.logger.child('etcdserver/server.go').info('published local member to cluster through raft', {
+        'local-member-id': formatId(this.memberId),
+        'local-member-attributes': `{Name:${this.config.name} ClientURLs:[${this.config.advertiseClientUrls.map((url) => url.href.replace(/\/$/, '')).join(' ')}]}`,
+        'cluster-id': formatId(this.clusterId),
+        'publish-timeout': '7s',
+      });
+      this.markReady();
+    } catch (error) {
+      if (this.stopped) return;
+      this.logger.warn('failed to publish local member to cluster through raft', { error });
+      setTimeout(() => void this.publishLocalMember(), 500);
+    }
+  }
+
+  private markReady(): void {
+    if (this.published) return;
+    this.published = true;
+    for (const listener of this.readyListeners.splice(0)) listener();
+  }
+}
