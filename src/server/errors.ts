@@ -6,6 +6,7 @@ export class ServerError extends Error {}
 export const serverErrors = {
   requestTooLarge: () => new ServerError('etcdserver: request is too large'),
   noLeader: () => new ServerError('etcdserver: no leader'),
+  notLeader: () => new ServerError('etcdserver: not leader'),
   leaderChanged: () => new ServerError('etcdserver: leader changed'),
   stopped: () => new ServerError('etcdserver: server stopped'),
   timeout: () => new ServerError('etcdserver: request timed out'),

@@ -15,7 +15,9 @@ import { AppliedIndexWaiter } from './applied-index-waiter.js';
 import { LinearizableReads } from './linearizable-reads.js';
 import { serverErrors } from './errors.js';
 import { MemberStorage } from './member-storage.js';
-import { KvStateMachine } from './kv-state-machine.js';
+import { StateMachine } from './state-machine.js';
+import { LeaseUpkeep, NotPrimaryError, leaseIdFromRequestId, minLeaseTtlSeconds, type LeaseGrantRequest, type LeaseRevokeRequest, type LeaseStatus } from '../lease/index.js';
+import type { WatchableStore } from '../mvcc/watch/index.js';
 import { internalRequestCodec, type InternalRaftRequest } from './internal-request.js';
 import type {
   RangeRequest,
@@ -48,12 +50,14 @@ export class EtcdServer {
   private readonly readyListeners: Array<() => void> = [];
   private published = false;
   private stopped = false;
+  private readonly leaseUpkeep: LeaseUpkeep;
+  private leaseUpkeepTimer: NodeJS.Timeout | undefined;
 
   private constructor(
     readonly config: MemberConfig,
     private readonly logger: Logger,
     private readonly storage: MemberStorage,
-    private readonly stateMachine: KvStateMachine,
+    private readonly stateMachine: StateMachine,
     clock: ServerClock,
   ) {
     this.requestIds = new RequestIdGenerator(storage.memberId, clock.nowMs());
@@ -89,6 +93,11 @@ export class EtcdServer {
       this.applied,
       { retryIntervalMs: Math.max(100, config.electionTimeoutMs / 2), timeoutMs: this.requestTimeoutMs },
     );
+    this.leaseUpkeep = new LeaseUpkeep({
+      lessor: stateMachine.lessor,
+      proposeRevoke: (id) => this.propose({ lease_revoke: { ID: id } }),
+      onError: (error) => this.logger.child('etcdserver/server.go').warn('failed to revoke lease', { error }),
+    });
   }
 
   static async start(
@@ -99,9 +108,18 @@ export class EtcdServer {
   ): Promise<EtcdServer> {
     mkdirSync(join(config.dataDir, 'member'), { recursive: true });
     const storage = await MemberStorage.open(config, logger, random);
-    const stateMachine = KvStateMachine.open(join(config.dataDir, 'member', 'snap'), logger);
+    const requestTimeoutMs = 5000 + 2 * config.electionTimeoutMs;
+    const stateMachine = StateMachine.open({
+      directory: join(config.dataDir, 'member', 'snap'),
+      logger,
+      clock: monotonicClock(),
+      minLeaseTtlSeconds: minLeaseTtlSeconds(config.electionTimeoutMs, config.heartbeatIntervalMs),
+      expiredLeaseRetryIntervalMs: requestTimeoutMs,
+    });
     const server = new EtcdServer(config, logger, storage, stateMachine, clock);
     server.loop.startTicking(config.heartbeatIntervalMs);
+    // etcd's lessor checks for expired leases every 500 ms; only the leader acts.
+    server.leaseUpkeepTimer = setInterval(() => server.leaseUpkeep.tick(), 500);
     server.loop.schedule();
     return server;
   }
@@ -158,6 +176,56 @@ export class EtcdServer {
     return this.propose({ compaction: request });
   }
 
+  currentRevision(): number {
+    return this.stateMachine.currentRevision();
+  }
+
+  get watchableStore(): WatchableStore {
+    return this.stateMachine.watchableStore;
+  }
+
+  // ---- leases: grant and revoke go through Raft; renewals and TTLs are the leader's ----
+
+  /** A server-chosen lease id, below 2^53; 0 means "ask again". */
+  newLeaseId(): number {
+    return leaseIdFromRequestId(this.requestIds.nextId());
+  }
+
+  grantLease(request: LeaseGrantRequest): Promise<unknown> {
+    return this.propose({ lease_grant: request });
+  }
+
+  revokeLease(request: LeaseRevokeRequest): Promise<unknown> {
+    return this.propose({ lease_revoke: request });
+  }
+
+  async renewLease(id: number): Promise<number> {
+    await this.waitUntilAppliedCommitted();
+    try {
+      return await this.stateMachine.lessor.renew(id);
+    } catch (error) {
+      throw error instanceof NotPrimaryError ? serverErrors.notLeader() : error;
+    }
+  }
+
+  async leaseTimeToLive(id: number, withKeys: boolean): Promise<LeaseStatus> {
+    await this.waitUntilAppliedCommitted();
+    try {
+      return this.stateMachine.lessor.timeToLive(id, withKeys);
+    } catch (error) {
+      throw error instanceof NotPrimaryError ? serverErrors.leaderChanged() : error;
+    }
+  }
+
+  leaseIds(): number[] {
+    return this.stateMachine.lessor.leaseIds();
+  }
+
+  /** So that a lease granted (committed) just before is found. */
+  private waitUntilAppliedCommitted(): Promise<void> {
+    return this.applied.waitFor(this.storage.raftNode.status().commit);
+  }
+
   members(): MemberRecord[] {
     return this.storage.members();
   }
@@ -190,6 +258,7 @@ export class EtcdServer {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    clearInterval(this.leaseUpkeepTimer);
     this.reads.stop();
     this.waits.rejectAll(serverErrors.stopped());
     await this.loop.stop();
@@ -232,7 +301,14 @@ export class EtcdServer {
         this.storage.applyConfChangeEntry(entry);
         continue;
       }
-      if (entry.index <= alreadyApplied || entry.data.length === 0) continue; // applied before, or a new leader's empty entry
+      if (entry.data.length === 0) {
+        // A new leader's empty entry: once it applies, this leader's lessor takes over expiry.
+        if (this.softState.role === Role.Leader && entry.term === this.storage.raftNode.status().term) {
+          this.stateMachine.lessor.promote(this.config.electionTimeoutMs);
+        }
+        continue;
+      }
+      if (entry.index <= alreadyApplied) continue; // applied before a restart
       const request = internalRequestCodec.decode(entry.data);
       const id = BigInt(request.header?.ID ?? 0);
       if (request.cluster_member_attr_set) {
@@ -259,6 +335,7 @@ export class EtcdServer {
 
   private onSoftState(state: SoftState): void {
     const previousLeader = this.softState.leader;
+    if (this.softState.role === Role.Leader && state.role !== Role.Leader) this.stateMachine.lessor.demote();
     this.softState = state;
     if (state.leader !== previousLeader) {
       const raftLogger = this.logger.child('raft/raft.go');
@@ -300,4 +377,9 @@ export class EtcdServer {
     this.published = true;
     for (const listener of this.readyListeners.splice(0)) listener();
   }
+}
+
+/** Lease expiry uses a clock that never jumps with wall-clock changes. */
+function monotonicClock(): { nowMs(): number } {
+  return { nowMs: () => performance.now() };
 }

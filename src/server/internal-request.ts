@@ -4,6 +4,7 @@
 
 import { messageCodec } from '../proto/index.js';
 import type { PutRequest, DeleteRangeRequest, TxnRequest, CompactionRequest } from './apply/index.js';
+import type { LeaseGrantRequest, LeaseRevokeRequest, LeaseCheckpointRequest } from '../lease/index.js';
 
 export interface MemberAttributesRequest {
   /** Hex, as etcd prints member ids. */
@@ -17,6 +18,9 @@ export interface InternalRaftRequest {
   delete_range?: DeleteRangeRequest | null;
   txn?: TxnRequest | null;
   compaction?: CompactionRequest | null;
+  lease_grant?: LeaseGrantRequest | null;
+  lease_revoke?: LeaseRevokeRequest | null;
+  lease_checkpoint?: LeaseCheckpointRequest | null;
   cluster_member_attr_set?: MemberAttributesRequest | null;
 }
 

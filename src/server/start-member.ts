@@ -10,6 +10,8 @@ import { serviceDefinition } from '../proto/index.js';
 import { kvService } from '../api/kv-service.js';
 import { maintenanceService } from '../api/maintenance-service.js';
 import { clusterService } from '../api/cluster-service.js';
+import { watchService } from '../api/watch-service.js';
+import { leaseService } from '../api/lease-service.js';
 import { listenForClients, bindHostOf, type ClientListener } from '../api/client-listener.js';
 import { httpRoutes } from '../api/http-routes.js';
 import { ETCD_API_VERSION } from './config.js';
@@ -49,6 +51,27 @@ export async function startMember(config: MemberConfig, logger: Logger): Promise
   grpcServer.addService(serviceDefinition('KV'), kvService(server));
   grpcServer.addService(serviceDefinition('Maintenance'), maintenanceService(server));
   grpcServer.addService(serviceDefinition('Cluster'), clusterService(server));
+  grpcServer.addService(
+    serviceDefinition('Watch'),
+    watchService({
+      watchableStore: server.watchableStore,
+      header: (revision) => server.header(revision),
+      progressNotifyIntervalMs: config.watchProgressNotifyIntervalMs,
+      maxResponseBytes: config.maxRequestBytes + GRPC_OVERHEAD_BYTES,
+    }),
+  );
+  grpcServer.addService(
+    serviceDefinition('Lease'),
+    leaseService({
+      newLeaseId: () => server.newLeaseId(),
+      proposeLeaseGrant: (request) => server.grantLease(request) as never,
+      proposeLeaseRevoke: (request) => server.revokeLease(request) as never,
+      renew: (id) => server.renewLease(id),
+      timeToLive: (id, withKeys) => server.leaseTimeToLive(id, withKeys),
+      leaseIds: () => server.leaseIds(),
+      header: () => server.header(server.currentRevision()),
+    }),
+  );
   const injector = grpcServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
 
   const serverLogger = logger.child('etcdserver/server.go');

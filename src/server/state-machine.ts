@@ -1,34 +1,55 @@
-// The replicated state machine of the KV API: the backend, the MVCC store
-// and the deterministic apply logic. The member applies each batch of
-// committed entries inside one synchronous section and commits it together
-// with the applied (consistent) index, so a restart resumes exactly after
-// the last entry whose effects are on disk.
+// The member's replicated state machine: the backend, the MVCC store, the
+// lessor, the watchable store and the deterministic apply logic. The member
+// applies each batch of committed entries inside one synchronous section
+// and commits it together with the applied (consistent) index, so a restart
+// resumes exactly after the last entry whose effects are on disk.
 
 import type { Logger } from '../pkg/logger.js';
 import { Backend } from '../backend/index.js';
 import { KVStore } from '../mvcc/index.js';
+import { WatchableStore } from '../mvcc/watch/index.js';
+import { Lessor, applyLeaseCheckpoint, applyLeaseGrant, applyLeaseRevoke, type LessorClock } from '../lease/index.js';
 import { KVApplier, type RangeRequest, type RangeResponse, type ResponseHeader } from './apply/index.js';
 import type { InternalRaftRequest } from './internal-request.js';
 
-export class KvStateMachine {
+export interface StateMachineOptions {
+  directory: string;
+  logger: Logger;
+  clock: LessorClock;
+  minLeaseTtlSeconds: number;
+  expiredLeaseRetryIntervalMs: number;
+}
+
+export class StateMachine {
   private constructor(
     readonly backend: Backend,
+    readonly lessor: Lessor,
     readonly store: KVStore,
+    readonly watchableStore: WatchableStore,
     private readonly applier: KVApplier,
   ) {}
 
-  static open(directory: string, logger: Logger): KvStateMachine {
-    const backend = Backend.open(directory);
-    const store = KVStore.open(backend);
+  static open(options: StateMachineOptions): StateMachine {
+    const backend = Backend.open(options.directory);
+    // The lessor first: opening the store re-attaches leased keys to it.
+    const lessor = Lessor.open({
+      backend,
+      clock: options.clock,
+      minTtlSeconds: options.minLeaseTtlSeconds,
+      expiredLeaseRetryIntervalMs: options.expiredLeaseRetryIntervalMs,
+    });
+    const store = KVStore.open(backend, { onKeyLeaseChange: (key, oldLease, newLease) => lessor.onKeyLeaseChange(key, oldLease, newLease) });
+    const applier = new KVApplier(store, { leaseExists: (id) => lessor.lookup(id) !== undefined });
     const { index, term } = backend.consistentIndex();
-    logger.child('mvcc/kvstore.go').info('restored last compact revision', {
+    options.logger.child('mvcc/kvstore.go').info('restored last compact revision', {
       'meta-bucket-name-key': 'finishedCompactRev',
       'restored-compact-revision': store.compactRevision,
       'current-revision': store.currentRevision,
       'consistent-index': index,
       'consistent-term': term,
+      'restored-leases': lessor.leaseCount,
     });
-    return new KvStateMachine(backend, store, new KVApplier(store));
+    return new StateMachine(backend, lessor, store, new WatchableStore(store), applier);
   }
 
   /** Index of the last Raft entry whose effects the backend holds. */
@@ -45,9 +66,9 @@ export class KvStateMachine {
   }
 
   /**
-   * Applies one client request. Returns the response (or a promise of it,
-   * for a physical compaction), or the error the client must receive; a
-   * request that fails has changed nothing.
+   * Applies one request. Returns the response (or a promise of it, for a
+   * physical compaction), or the error the client must receive; a request
+   * that fails has changed nothing.
    */
   apply(request: InternalRaftRequest, header: (revision: number) => ResponseHeader): unknown {
     try {
@@ -58,6 +79,15 @@ export class KvStateMachine {
         const outcome = this.applier.compaction(request.compaction);
         const response = this.withHeader(outcome.response, header);
         return outcome.physical ? outcome.done.then(() => response) : response;
+      }
+      if (request.lease_grant) return { ...applyLeaseGrant(this.lessor, request.lease_grant), header: header(this.store.currentRevision) };
+      if (request.lease_revoke) {
+        applyLeaseRevoke(this.lessor, () => this.store.write(), request.lease_revoke);
+        return { header: header(this.store.currentRevision) };
+      }
+      if (request.lease_checkpoint) {
+        applyLeaseCheckpoint(this.lessor, request.lease_checkpoint);
+        return { header: header(this.store.currentRevision) };
       }
       return new Error('etcdserver: unknown request in raft entry');
     } catch (error) {
@@ -80,6 +110,7 @@ export class KvStateMachine {
   }
 
   async close(): Promise<void> {
+    this.watchableStore.close();
     this.store.close();
     await this.backend.close();
   }
