@@ -323,6 +323,10 @@ export class EtcdServer {
     this.applied.advanceTo(last.index);
     for (const [id, outcome] of outcomes) if (this.waits.isPending(id)) this.waits.resolve(id, outcome);
     this.campaignIfSoleVoter();
+    // --snapshot-count: bound the in-memory Raft log and the WAL on disk.
+    if (this.config.snapshotCount > 0 && this.storage.entriesSinceSnapshot(last.index) >= this.config.snapshotCount) {
+      await this.storage.snapshot(last.index, () => this.stateMachine.backend.forceSync());
+    }
   }
 
   /** A lone voter need not wait out an election timeout to lead. */

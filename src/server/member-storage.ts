@@ -6,12 +6,20 @@
 import { join } from 'node:path';
 import type { Logger } from '../pkg/logger.js';
 import type { MemberConfig } from './config.js';
-import { WriteAheadLog } from '../wal/index.js';
+import { mkdir } from 'node:fs/promises';
+import { WriteAheadLog, WalNotFoundError, type OpenedLog } from '../wal/index.js';
+import { readSnapshots, writeSnapshot, type SnapshotRecord, type SnapshotMember } from './snapshot-files.js';
 import { RawNode, MemoryStorage, decodeConfChange, encodeConfChange } from '../raft/index.js';
 import { ConfChangeType, type Entry, type Ready } from '../raft/types.js';
 import { computeClusterId, computeMemberId, formatId, raftIdOf, urlString } from './membership/ids.js';
 import type { MemberRecord } from './membership/member-record.js';
 import type { MemberAttributesRequest } from './internal-request.js';
+
+const EMPTY = new Uint8Array(0);
+
+// Entries kept in memory behind a snapshot, so a slow follower can catch up
+// from the log rather than by a snapshot (etcd keeps 5000).
+const SNAPSHOT_CATCH_UP_ENTRIES = 5000;
 
 interface WalMetadata {
   memberId: string;
@@ -36,11 +44,15 @@ export class MemberStorage {
     readonly wal: WriteAheadLog,
     readonly raftLog: MemoryStorage,
     readonly raftNode: RawNode,
+    private readonly snapDir: string,
+    private snapshotIndex: number,
     private readonly logger: Logger,
   ) {}
 
   static async open(config: MemberConfig, logger: Logger, random: () => number): Promise<MemberStorage> {
     const walDir = config.walDir || join(config.dataDir, 'member', 'wal');
+    const snapDir = join(config.dataDir, 'member', 'snap');
+    await mkdir(snapDir, { recursive: true });
     const electionTick = Math.max(2, Math.round(config.electionTimeoutMs / config.heartbeatIntervalMs));
     const raftConfig = (id: number, storage: MemoryStorage) => ({
       id,
@@ -56,24 +68,42 @@ export class MemberStorage {
     const walLogger = logger.child('etcdserver/storage.go');
 
     if (await WriteAheadLog.exists(walDir)) {
-      const opened = await WriteAheadLog.open(walDir);
+      // Start from the newest snapshot record whose marker the WAL holds (a
+      // crash can leave a record written but its WAL marker not).
+      const snapshots = await readSnapshots(snapDir);
+      let opened: OpenedLog | undefined;
+      let snapshot: SnapshotRecord | undefined;
+      for (const candidate of [...snapshots, undefined]) {
+        try {
+          opened = await WriteAheadLog.open(walDir, candidate ? { fromSnapshot: { index: candidate.index, term: candidate.term } } : {});
+          snapshot = candidate;
+          break;
+        } catch (error) {
+          if (!(error instanceof WalNotFoundError)) throw error;
+        }
+      }
+      if (!opened) throw new Error(`no snapshot in ${snapDir} matches the WAL in ${walDir}`);
       if (opened.repairedTailBytes > 0) walLogger.warn('repaired torn tail of WAL', { 'wal-dir': walDir, 'removed-bytes': opened.repairedTailBytes });
       const metadata = JSON.parse(Buffer.from(opened.metadata).toString()) as WalMetadata;
       const memberId = BigInt(`0x${metadata.memberId}`);
       const clusterId = BigInt(`0x${metadata.clusterId}`);
-      // Membership is rebuilt by re-applying the ConfChange entries the log
-      // replays; the snapshot (when there is one) will carry it instead.
+      // Membership comes from the snapshot, then from re-applying the
+      // ConfChange entries the log replays after it.
       const raftLog = MemoryStorage.withConfState({ voters: [], learners: [] });
+      if (snapshot) raftLog.applySnapshot({ metadata: { index: snapshot.index, term: snapshot.term, confState: snapshot.confState }, data: EMPTY });
       raftLog.setHardState(opened.hardState);
       if (opened.entries.length > 0) raftLog.append(opened.entries);
       walLogger.info('restarting local member', {
         'cluster-id': formatId(clusterId),
         'local-member-id': formatId(memberId),
         'commit-index': opened.hardState.commit,
+        'snapshot-index': snapshot?.index ?? 0,
         'replayed-entries': opened.entries.length,
       });
       const node = new RawNode(raftConfig(raftIdOf(memberId), raftLog));
-      return new MemberStorage(memberId, clusterId, opened.wal, raftLog, node, logger);
+      const storage = new MemberStorage(memberId, clusterId, opened.wal, raftLog, node, snapDir, snapshot?.index ?? 0, logger);
+      for (const member of snapshot?.members ?? []) storage.restoreMember(member);
+      return storage;
     }
 
     if (config.initialClusterState === 'existing') {
@@ -107,7 +137,7 @@ export class MemberStorage {
       'initial-cluster': initialMembers.map((member) => `${member.name}=${member.peerUrls.join(',')}`).join(','),
     });
     const node = new RawNode(raftConfig(raftIdOf(memberId), rebuiltLog));
-    return new MemberStorage(memberId, clusterId, wal, rebuiltLog, node, logger);
+    return new MemberStorage(memberId, clusterId, wal, rebuiltLog, node, snapDir, 0, logger);
   }
 
   /** Writes a Ready's hard state and entries; durable before resolving when mustSync. */
@@ -171,6 +201,52 @@ export class MemberStorage {
   isSoleVoter(): boolean {
     const { voters } = this.raftNode.status().confState;
     return voters.length === 1 && voters[0] === raftIdOf(this.memberId);
+  }
+
+  /** Entries applied since the last snapshot. */
+  entriesSinceSnapshot(appliedIndex: number): number {
+    return appliedIndex - this.snapshotIndex;
+  }
+
+  /**
+   * Takes a Raft snapshot at `appliedIndex` and releases the log before it:
+   * the backend is synced first (it becomes the only copy of what the
+   * released WAL segments held), then the snapshot record, then the WAL
+   * marker; then memory and WAL segments are released.
+   */
+  async snapshot(appliedIndex: number, syncBackend: () => Promise<void>): Promise<void> {
+    if (appliedIndex <= this.snapshotIndex) return;
+    await syncBackend();
+    const { confState } = this.raftNode.status();
+    const snapshot = this.raftLog.createSnapshot(appliedIndex, confState, EMPTY);
+    await writeSnapshot(this.snapDir, {
+      index: appliedIndex,
+      term: snapshot.metadata.term,
+      confState: snapshot.metadata.confState,
+      members: this.members().map((member) => ({
+        id: formatId(member.id),
+        name: member.name,
+        peerUrls: member.peerUrls,
+        clientUrls: member.clientUrls,
+        isLearner: member.isLearner,
+      })),
+    });
+    await this.wal.saveSnapshot({ index: appliedIndex, term: snapshot.metadata.term });
+    const compactTo = appliedIndex - SNAPSHOT_CATCH_UP_ENTRIES;
+    if (compactTo >= this.raftLog.firstIndex()) this.raftLog.compact(compactTo);
+    const released = await this.wal.releaseLockTo(appliedIndex);
+    this.snapshotIndex = appliedIndex;
+    this.logger.child('etcdserver/server.go').info('saved snapshot', {
+      'snapshot-index': appliedIndex,
+      'compacted-raft-log-index': Math.max(compactTo, 0),
+      'released-wal-segments': released.length,
+    });
+  }
+
+  private restoreMember(member: SnapshotMember): void {
+    const id = BigInt(`0x${member.id}`);
+    this.memberTable.set(id, { id, name: member.name, peerUrls: member.peerUrls, clientUrls: member.clientUrls, isLearner: member.isLearner });
+    this.raftIdToMemberId.set(raftIdOf(id), id);
   }
 
   async close(): Promise<void> {

@@ -28,7 +28,9 @@ describe('crash recovery', { timeout: 600_000 }, () => {
   it(`loses no acknowledged put across ${KILL_CYCLES} SIGKILLs`, async () => {
     const seed = Number(process.env['CRASH_TEST_SEED'] ?? Date.now() % 100000);
     const random = seededRandom(seed);
-    const member = await MemberProcess.start();
+    // A small --snapshot-count makes kills land before, during and after Raft
+    // snapshots, so restarts also read the WAL from a snapshot marker.
+    const member = await MemberProcess.start({ extraFlags: ['--snapshot-count=250'] });
     const acknowledged = new Map<string, number>();
     let sequence = 0;
 

@@ -1,0 +1,80 @@
+// Raft snapshot records in <data-dir>/member/snap, named as etcd names its
+// .snap files (%016x-%016x.snap: term, index). A record says where the Raft
+// log was compacted and what membership held there; the data itself is the
+// backend next to it, which is synced before a record is written. On
+// restart the newest record tells the WAL where to start reading.
+
+import { open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ConfState } from '../raft/types.js';
+
+export interface SnapshotMember {
+  id: string;
+  name: string;
+  peerUrls: string[];
+  clientUrls: string[];
+  isLearner: boolean;
+}
+
+export interface SnapshotRecord {
+  index: number;
+  term: number;
+  confState: ConfState;
+  members: SnapshotMember[];
+}
+
+const SNAPSHOT_FILE_PATTERN = /^([0-9a-f]{16})-([0-9a-f]{16})\.snap$/;
+const KEEP_SNAPSHOT_FILES = 5;
+
+function fileName(record: { term: number; index: number }): string {
+  return `${record.term.toString(16).padStart(16, '0')}-${record.index.toString(16).padStart(16, '0')}.snap`;
+}
+
+async function snapshotFileNames(directory: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(directory);
+  } catch {
+    return [];
+  }
+  // Newest last: sorted by index, which only grows.
+  return names
+    .filter((name) => SNAPSHOT_FILE_PATTERN.test(name))
+    .sort((a, b) => Number.parseInt(a.slice(17, 33), 16) - Number.parseInt(b.slice(17, 33), 16));
+}
+
+/** Readable snapshot records, newest first (a damaged one is skipped). */
+export async function readSnapshots(directory: string): Promise<SnapshotRecord[]> {
+  const records: SnapshotRecord[] = [];
+  for (const name of (await snapshotFileNames(directory)).reverse()) {
+    try {
+      const record = JSON.parse(await readFile(join(directory, name), 'utf8')) as SnapshotRecord;
+      if (Number.isInteger(record.index) && Number.isInteger(record.term) && record.confState) records.push(record);
+    } catch {
+      // Records are renamed into place whole, so only outside damage gets here.
+    }
+  }
+  return records;
+}
+
+/** Writes a record durably (temporary file, fsync, rename, directory fsync) and drops old ones. */
+export async function writeSnapshot(directory: string, record: SnapshotRecord): Promise<void> {
+  const finalName = fileName(record);
+  const temporaryPath = join(directory, `${finalName}.tmp`);
+  const file = await open(temporaryPath, 'w');
+  try {
+    await file.writeFile(JSON.stringify(record));
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  await rename(temporaryPath, join(directory, finalName));
+  const directoryHandle = await open(directory, 'r');
+  try {
+    await directoryHandle.sync();
+  } finally {
+    await directoryHandle.close();
+  }
+  const names = await snapshotFileNames(directory);
+  for (const name of names.slice(0, Math.max(0, names.length - KEEP_SNAPSHOT_FILES))) await unlink(join(directory, name));
+}
