@@ -16,7 +16,7 @@ import { LinearizableReads } from './linearizable-reads.js';
 import { serverErrors } from './errors.js';
 import { MemberStorage } from './member-storage.js';
 import { StateMachine } from './state-machine.js';
-import { LeaseUpkeep, NotPrimaryError, leaseIdFromRequestId, minLeaseTtlSeconds, type LeaseGrantRequest, type LeaseRevokeRequest, type LeaseStatus } from '../lease/index.js';
+import { LeaseUpkeep, NotPrimaryError, leaseIdFromRequestId, minLeaseTtlSeconds, type LeaseGrantRequest, type LeaseGrantResult, type LeaseRevokeRequest, type LeaseStatus } from '../lease/index.js';
 import type { WatchableStore } from '../mvcc/watch/index.js';
 import { internalRequestCodec, type InternalRaftRequest } from './internal-request.js';
 import type {
@@ -148,7 +148,7 @@ export class EtcdServer {
       member_id: this.storage.memberId.toString(),
       revision,
       raft_term: this.storage.raftNode.status().term,
-    } as unknown as ResponseHeader;
+    };
   }
 
   // ---- client requests ----
@@ -191,11 +191,11 @@ export class EtcdServer {
     return leaseIdFromRequestId(this.requestIds.nextId());
   }
 
-  grantLease(request: LeaseGrantRequest): Promise<unknown> {
+  grantLease(request: LeaseGrantRequest): Promise<LeaseGrantResult & { header: ResponseHeader }> {
     return this.propose({ lease_grant: request });
   }
 
-  revokeLease(request: LeaseRevokeRequest): Promise<unknown> {
+  revokeLease(request: LeaseRevokeRequest): Promise<{ header: ResponseHeader }> {
     return this.propose({ lease_revoke: request });
   }
 

@@ -64,8 +64,8 @@ export async function startMember(config: MemberConfig, logger: Logger): Promise
     serviceDefinition('Lease'),
     leaseService({
       newLeaseId: () => server.newLeaseId(),
-      proposeLeaseGrant: (request) => server.grantLease(request) as never,
-      proposeLeaseRevoke: (request) => server.revokeLease(request) as never,
+      proposeLeaseGrant: (request) => server.grantLease(request),
+      proposeLeaseRevoke: (request) => server.revokeLease(request),
       renew: (id) => server.renewLease(id),
       timeToLive: (id, withKeys) => server.leaseTimeToLive(id, withKeys),
       leaseIds: () => server.leaseIds(),

@@ -7,8 +7,9 @@ import type { KeyValue } from '../../mvcc/index.js';
 export type { KeyValue };
 
 export interface ResponseHeader {
-  cluster_id: number;
-  member_id: number;
+  /** 64-bit ids: the member sets them as decimal strings, which the codec encodes exactly. */
+  cluster_id: number | string;
+  member_id: number | string;
   /** Filled here: the store revision the response reflects. */
   revision: number;
   raft_term: number;
