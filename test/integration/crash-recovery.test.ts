@@ -8,19 +8,11 @@ import assert from 'node:assert/strict';
 import { MemberProcess, stopAllMembers } from '../support/member-process.js';
 import { connect } from '../support/grpc-client.js';
 import { waitFor } from '../support/wait-for.js';
+import { seededRandom } from '../../src/pkg/seeded-random.js';
 
 const KILL_CYCLES = 20;
 const WRITERS = 8;
 
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let mixed = Math.imul(state ^ (state >>> 15), 1 | state);
-    mixed ^= mixed + Math.imul(mixed ^ (mixed >>> 7), 61 | mixed);
-    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('crash recovery', { timeout: 600_000 }, () => {
   after(stopAllMembers);

@@ -3,6 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Backend } from '../../src/backend/index.js';
 import { KVStore, decodeRevisionKey, type KeyIndex, type KVStoreOptions } from '../../src/mvcc/index.js';
+import { seededRandom } from '../../src/pkg/seeded-random.js';
+
+export { seededRandom };
 
 export const bytes = (text: string): Buffer => Buffer.from(text, 'latin1');
 
@@ -63,17 +66,6 @@ export function keysOf(kvs: { key: Buffer }[]): string[] {
   return kvs.map((kv) => kv.key.toString('latin1'));
 }
 
-/** Mulberry32: a tiny seeded PRNG so failures replay from their seed. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let mixed = state;
-    mixed = Math.imul(mixed ^ (mixed >>> 15), mixed | 1);
-    mixed ^= mixed + Math.imul(mixed ^ (mixed >>> 7), mixed | 61);
-    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Revisions stored in the key bucket, as "main_sub" or "main_subt". */
 export function storedRevisions(backend: Backend): string[] {

@@ -17,6 +17,10 @@ import {
   type ReadState,
 } from '../../src/raft/index.js';
 
+import { seededRandom } from '../../src/pkg/seeded-random.js';
+
+export { seededRandom };
+
 export interface TestMemberOptions {
   electionTick?: number;
   heartbeatTick?: number;
@@ -27,17 +31,6 @@ export interface TestMemberOptions {
   unsafeCommitPreviousTermEntries?: boolean;
 }
 
-/** A seeded, deterministic PRNG (mulberry32) for election timeouts in tests. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export class TestMember {
   node: RawNode;

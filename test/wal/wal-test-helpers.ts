@@ -7,6 +7,9 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { EntryType } from '../../src/raft/types.js';
 import type { Entry } from '../../src/raft/types.js';
+import { seededRandom } from '../../src/pkg/seeded-random.js';
+
+export { seededRandom };
 
 export async function makeTempDir(t: TestContext): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'etcd-ts-wal-'));
@@ -35,17 +38,6 @@ export function makeEntries(firstIndex: number, lastIndex: number, term = 1, len
   return entries;
 }
 
-/** Seeded generator (mulberry32), so a failing run can be replayed from its seed. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let mixed = state;
-    mixed = Math.imul(mixed ^ (mixed >>> 15), mixed | 1);
-    mixed ^= mixed + Math.imul(mixed ^ (mixed >>> 7), mixed | 61);
-    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Entry sizes for the crash test: mostly small, every 16th large enough that a kill can land inside its write. */
 export function crashTestEntryBytes(index: number): number {

@@ -8,16 +8,8 @@ import type { Event } from '../../../src/mvcc/index.js';
 import type { WatchRequest, WatchResponse, WatchStream } from '../../../src/mvcc/watch/index.js';
 import { rangeContains } from '../../../src/mvcc/watch/index.js';
 import { bytes, withWatchableStore } from './watch-fixture.js';
+import { seededRandom } from '../../../src/pkg/seeded-random.js';
 
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let mixed = Math.imul(state ^ (state >>> 15), 1 | state);
-    mixed = (mixed + Math.imul(mixed ^ (mixed >>> 7), 61 | mixed)) ^ mixed;
-    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface ModelValue {
   value: string;
