@@ -1,0 +1,98 @@
+// Shared pieces of the transport tests: transports on loopback port 0 with
+// short delays, recorders of what the hooks saw, and message builders.
+
+import { EntryType, MessageType, type Message } from '../../src/raft/index.js';
+import type { Logger, LogFields } from '../../src/pkg/logger.js';
+import { PeerTransport, type TransportLimits } from '../../src/transport/index.js';
+
+export const HOST = '127.0.0.1';
+export const CLUSTER_ID = 0x1c2d3e4f5a6b7c8dn;
+
+export const FAST_LIMITS: Partial<TransportLimits> = {
+  backoffInitialDelayMs: 10,
+  backoffMaxDelayMs: 100,
+  dialTimeoutMs: 2_000,
+  handshakeTimeoutMs: 2_000,
+  snapshotIdleTimeoutMs: 5_000,
+};
+
+export interface LogLine {
+  level: string;
+  msg: string;
+  fields: LogFields | undefined;
+}
+
+export function recordingLogger(lines: LogLine[]): Logger {
+  const logger: Logger = {
+    debug: (msg, fields) => lines.push({ level: 'debug', msg, fields }),
+    info: (msg, fields) => lines.push({ level: 'info', msg, fields }),
+    warn: (msg, fields) => lines.push({ level: 'warn', msg, fields }),
+    error: (msg, fields) => lines.push({ level: 'error', msg, fields }),
+    child: () => logger,
+  };
+  return logger;
+}
+
+/** A transport plus everything its hooks reported. */
+export interface Member {
+  id: number;
+  transport: PeerTransport;
+  received: Message[];
+  unreachable: number[];
+  snapshotStatuses: Array<{ peerId: number; delivered: boolean }>;
+  logs: LogLine[];
+}
+
+export async function startMember(
+  id: number,
+  options: { port?: number; clusterId?: bigint; limits?: Partial<TransportLimits> } = {},
+): Promise<Member> {
+  const member: Member = { id, transport: undefined!, received: [], unreachable: [], snapshotStatuses: [], logs: [] };
+  member.transport = new PeerTransport({
+    localId: id,
+    clusterId: options.clusterId ?? CLUSTER_ID,
+    listen: { host: HOST, port: options.port ?? 0 },
+    onMessage: (message) => member.received.push(message),
+    onUnreachable: (peerId) => member.unreachable.push(peerId),
+    onSnapshotStatus: (peerId, delivered) => member.snapshotStatuses.push({ peerId, delivered }),
+    logger: recordingLogger(member.logs),
+    limits: { ...FAST_LIMITS, ...options.limits },
+  });
+  await member.transport.start();
+  return member;
+}
+
+export function urlOf(member: Member): string {
+  return `http://${HOST}:${member.transport.port}`;
+}
+
+/** Makes every member a peer of every other. */
+export function connectAll(members: readonly Member[]): void {
+  for (const member of members) {
+    for (const other of members) if (other !== member) member.transport.addPeer(other.id, [urlOf(other)]);
+  }
+}
+
+export function appMessage(from: number, to: number, index: number, dataBytes = 0): Message {
+  return {
+    type: MessageType.App,
+    to,
+    from,
+    term: 3,
+    logTerm: 2,
+    index,
+    entries: dataBytes > 0 ? [{ term: 3, index: index + 1, type: EntryType.Normal, data: new Uint8Array(dataBytes).fill(index % 251) }] : [],
+    commit: index,
+    reject: false,
+    rejectHint: 0,
+    context: new Uint8Array(0),
+  };
+}
+
+export function heartbeat(from: number, to: number): Message {
+  return { ...appMessage(from, to, 0), type: MessageType.Heartbeat };
+}
+
+export async function stopAll(members: ReadonlyArray<Member | undefined>): Promise<void> {
+  await Promise.all(members.map((member) => member?.transport.stop()));
+}
