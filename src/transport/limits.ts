@@ -17,10 +17,14 @@ export interface TransportLimits {
   handshakeTimeoutMs: number;
   /** A snapshot transfer that makes no progress for this long fails. */
   snapshotIdleTimeoutMs: number;
+  /** A message stream whose socket stays unwritable this long is presumed dead (peer gone silently) and re-dialed. */
+  streamStallTimeoutMs: number;
   backoffInitialDelayMs: number;
   backoffMaxDelayMs: number;
   /** Bound on simultaneously open inbound connections (handshaking or not). */
   maxInboundConnections: number;
+  /** Bound on snapshots being received at once; each may buffer up to maxSnapshotBytes. */
+  maxInboundSnapshots: number;
 }
 
 export const DEFAULT_TRANSPORT_LIMITS: TransportLimits = {
@@ -34,9 +38,11 @@ export const DEFAULT_TRANSPORT_LIMITS: TransportLimits = {
   dialTimeoutMs: 5_000,
   handshakeTimeoutMs: 5_000,
   snapshotIdleTimeoutMs: 30_000,
+  streamStallTimeoutMs: 15_000,
   backoffInitialDelayMs: 100,
   backoffMaxDelayMs: 2_000,
   maxInboundConnections: 128,
+  maxInboundSnapshots: 2,
 };
 
 export function resolveLimits(overrides: Partial<TransportLimits> | undefined): TransportLimits {

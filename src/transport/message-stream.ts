@@ -24,7 +24,7 @@ interface QueuedBatch {
 type StreamState =
   | { name: 'idle' }
   | { name: 'dialing'; pending: PendingDial; url: URL }
-  | { name: 'open'; socket: net.Socket; url: URL; waitingForDrain: boolean }
+  | { name: 'open'; socket: net.Socket; url: URL; waitingForDrain: boolean; stallTimer: TimerHandle | undefined }
   | { name: 'backingOff'; timer: TimerHandle }
   | { name: 'closed' };
 
@@ -116,7 +116,7 @@ export class MessageStream {
     if (current === undefined) return;
     if (this.context.urls().some((url) => url.href === current.href)) return;
     if (state.name === 'dialing') state.pending.cancel();
-    if (state.name === 'open') state.socket.destroy();
+    if (state.name === 'open') this.dropSocket(state);
     this.state = { name: 'idle' };
     this.pump();
   }
@@ -125,7 +125,7 @@ export class MessageStream {
   close(): void {
     const state = this.state;
     if (state.name === 'dialing') state.pending.cancel();
-    if (state.name === 'open') state.socket.destroy();
+    if (state.name === 'open') this.dropSocket(state);
     if (state.name === 'backingOff') state.timer.cancel();
     this.state = { name: 'closed' };
     this.context.counters.messagesDropped += this.queuedMessages;
@@ -178,7 +178,7 @@ export class MessageStream {
 
   private opened(socket: net.Socket, url: URL): void {
     const { context } = this;
-    this.state = { name: 'open', socket, url, waitingForDrain: false };
+    this.state = { name: 'open', socket, url, waitingForDrain: false, stallTimer: undefined };
     this.backoff.reset();
     this.failuresSinceConnected = 0;
     context.counters.connectionsOpened++;
@@ -190,6 +190,8 @@ export class MessageStream {
     socket.on('drain', () => {
       if (this.state.name === 'open' && this.state.socket === socket) {
         this.state.waitingForDrain = false;
+        this.state.stallTimer?.cancel();
+        this.state.stallTimer = undefined;
         this.flush();
       }
     });
@@ -215,6 +217,11 @@ export class MessageStream {
       if (!state.socket.write(batch.frames)) {
         // The socket holds at most this batch beyond its high-water mark; the rest waits in our bounded queue.
         state.waitingForDrain = true;
+        const socket = state.socket;
+        const stallTimeoutMs = this.context.limits.streamStallTimeoutMs;
+        state.stallTimer = this.context.scheduler.schedule(stallTimeoutMs, () =>
+          this.lost(socket, new Error(`no write progress for ${stallTimeoutMs} ms`)),
+        );
         break;
       }
     }
@@ -224,7 +231,7 @@ export class MessageStream {
 
   private lost(socket: net.Socket, error: Error): void {
     if (this.state.name !== 'open' || this.state.socket !== socket) return;
-    socket.destroy();
+    this.dropSocket(this.state);
     this.context.logger.warn('lost TCP streaming connection with remote peer', {
       'local-member-id': this.context.localId.toString(16),
       'remote-peer-id': this.peerIdHex(),
@@ -255,6 +262,11 @@ export class MessageStream {
       this.pump();
     });
     this.state = { name: 'backingOff', timer };
+  }
+
+  private dropSocket(state: Extract<StreamState, { name: 'open' }>): void {
+    state.stallTimer?.cancel();
+    state.socket.destroy();
   }
 
   private peerIdHex(): string {

@@ -63,6 +63,7 @@ export class PeerTransport {
   private readonly inbound = new Set<InboundConnection>();
   /** The current inbound message stream of each peer; a newer one replaces it. */
   private readonly inboundStreams = new Map<number, InboundConnection>();
+  private readonly inboundSnapshots = new Set<InboundConnection>();
   private readonly transportCounters: TransportCounters = { connectionsRefused: 0, connectionsCorrupt: 0 };
   private readonly unreachablePending = new Set<number>();
   private server: net.Server | undefined;
@@ -237,6 +238,7 @@ export class PeerTransport {
       },
       closed: (closed) => {
         this.inbound.delete(closed);
+        this.inboundSnapshots.delete(closed);
         const fromId = closed.fromId;
         if (fromId !== undefined && this.inboundStreams.get(fromId) === closed) this.inboundStreams.delete(fromId);
       },
@@ -262,6 +264,8 @@ export class PeerTransport {
       // A peer has one message stream to us; a new one means the old is dead (e.g. it restarted).
       this.inboundStreams.get(hello.fromId)?.close();
       this.inboundStreams.set(hello.fromId, connection);
+    } else {
+      this.inboundSnapshots.add(connection);
     }
     return Verdict.Accepted;
   }
@@ -272,6 +276,7 @@ export class PeerTransport {
     if (hello.kind !== StreamKind.Messages && hello.kind !== StreamKind.Snapshot) return Verdict.UnknownStreamKind;
     if (hello.clusterId !== this.clusterId) return Verdict.ClusterIdMismatch;
     if (hello.toId !== this.localId || hello.fromId === 0 || hello.fromId === this.localId) return Verdict.WrongTarget;
+    if (hello.kind === StreamKind.Snapshot && this.inboundSnapshots.size >= this.limits.maxInboundSnapshots) return Verdict.TooManyConnections;
     return Verdict.Accepted;
   }
 

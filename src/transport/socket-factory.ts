@@ -4,6 +4,9 @@
 
 import * as net from 'node:net';
 
+/** Probes idle connections so a peer that vanished without a word is noticed (by the kernel, not our timers). */
+const KEEPALIVE_IDLE_MS = 30_000;
+
 export interface SocketFactory {
   /** Starts connecting to `url`; `onConnected` runs once the socket can carry bytes. */
   connect(url: URL, onConnected: () => void): net.Socket;
@@ -15,10 +18,11 @@ export const tcpSocketFactory: SocketFactory = {
     const socket = net.connect({ host: hostOf(url), port: Number(url.port) }, onConnected);
     // We batch writes ourselves; Nagle's delay would only add latency to heartbeats.
     socket.setNoDelay(true);
+    socket.setKeepAlive(true, KEEPALIVE_IDLE_MS);
     return socket;
   },
   createServer(onConnection) {
-    return net.createServer({ noDelay: true }, onConnection);
+    return net.createServer({ noDelay: true, keepAlive: true, keepAliveInitialDelay: KEEPALIVE_IDLE_MS }, onConnection);
   },
 };
 

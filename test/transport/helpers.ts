@@ -1,9 +1,12 @@
 // Shared pieces of the transport tests: transports on loopback port 0 with
 // short delays, recorders of what the hooks saw, and message builders.
 
+import * as net from 'node:net';
 import { EntryType, MessageType, type Message } from '../../src/raft/index.js';
 import type { Logger, LogFields } from '../../src/pkg/logger.js';
 import { PeerTransport, type TransportLimits } from '../../src/transport/index.js';
+import { ByteQueue } from '../../src/transport/byte-queue.js';
+import { HELLO_BYTES, Verdict, decodeHello, encodeVerdict } from '../../src/transport/wire.js';
 
 export const HOST = '127.0.0.1';
 export const CLUSTER_ID = 0x1c2d3e4f5a6b7c8dn;
@@ -95,4 +98,33 @@ export function heartbeat(from: number, to: number): Message {
 
 export async function stopAll(members: ReadonlyArray<Member | undefined>): Promise<void> {
   await Promise.all(members.map((member) => member?.transport.stop()));
+}
+
+/**
+ * A listener that speaks the handshake as member `id`, then does what
+ * `behave` says with the rest of the stream.
+ */
+export async function startFakePeer(
+  id: number,
+  behave: (socket: net.Socket, bytesAfterHello: () => number) => void,
+): Promise<{ server: net.Server; url: string }> {
+  const server = net.createServer((socket) => {
+    const pending = new ByteQueue();
+    let afterHello = -1;
+    socket.on('error', () => {});
+    socket.on('data', (chunk) => {
+      if (afterHello >= 0) {
+        afterHello += chunk.length;
+        return;
+      }
+      pending.push(chunk);
+      if (pending.length < HELLO_BYTES) return;
+      const hello = decodeHello(pending.take(HELLO_BYTES));
+      socket.write(encodeVerdict({ verdict: Verdict.Accepted, clusterId: hello.clusterId, raftId: id }));
+      afterHello = pending.length;
+      behave(socket, () => afterHello);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen({ host: HOST, port: 0 }, resolve));
+  return { server, url: `http://${HOST}:${(server.address() as net.AddressInfo).port}` };
 }

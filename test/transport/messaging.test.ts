@@ -4,7 +4,8 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { waitFor } from '../support/wait-for.js';
-import { appMessage, connectAll, startMember, stopAll, urlOf, type Member } from './helpers.js';
+import type * as net from 'node:net';
+import { appMessage, connectAll, startFakePeer, startMember, stopAll, urlOf, type Member } from './helpers.js';
 
 const started: Member[] = [];
 async function member(...args: Parameters<typeof startMember>): Promise<Member> {
@@ -13,7 +14,11 @@ async function member(...args: Parameters<typeof startMember>): Promise<Member> 
   return started_;
 }
 
-after(() => stopAll(started));
+const servers: net.Server[] = [];
+after(async () => {
+  for (const server of servers) server.close();
+  await stopAll(started);
+});
 
 describe('peer transport messaging', () => {
   it('delivers all-to-all between three members, in order per sender', async () => {
@@ -122,6 +127,25 @@ describe('peer transport messaging', () => {
     assert.equal(a.received.length, 0);
     assert.ok(a.transport.stats().connectionsRefused >= 1);
     assert.ok(stranger.unreachable.includes(41));
+  });
+
+  it('re-dials a peer that stops reading (a silently dead link) after the stall timeout', async () => {
+    const a = await member(61, { limits: { streamStallTimeoutMs: 200 } });
+    let accepted = 0;
+    const fake = await startFakePeer(62, (socket) => {
+      accepted++;
+      socket.pause(); // never reads: the kernel buffers fill and writes stop draining
+    });
+    servers.push(fake.server);
+    a.transport.addPeer(62, [fake.url]);
+    // 20 MB: more than loopback socket buffers hold.
+    a.transport.send(Array.from({ length: 100 }, (_, index) => appMessage(61, 62, index, 200 * 1024)));
+    await waitFor('the stall to be noticed', () => a.transport.peerStats(62).lastError?.includes('no write progress'), { timeoutMs: 5_000 });
+    assert.ok(!a.transport.peerStats(62).connected);
+    await waitFor('an unreachable report', () => a.unreachable.includes(62));
+    // Dialing is lazy: the next message opens a fresh connection.
+    a.transport.send([appMessage(61, 62, 100)]);
+    await waitFor('a second connection', () => accepted === 2);
   });
 
   it('does not send to unknown peers or after stop, and never throws from send', async () => {

@@ -6,10 +6,8 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { MessageType, type Message } from '../../src/raft/index.js';
-import { ByteQueue } from '../../src/transport/byte-queue.js';
-import { HELLO_BYTES, Verdict, decodeHello, encodeVerdict } from '../../src/transport/wire.js';
 import { waitFor } from '../support/wait-for.js';
-import { HOST, appMessage, connectAll, heartbeat, startMember, stopAll, type Member } from './helpers.js';
+import { HOST, appMessage, connectAll, heartbeat, startFakePeer, startMember, stopAll, type Member } from './helpers.js';
 
 const started: Member[] = [];
 const servers: net.Server[] = [];
@@ -17,6 +15,12 @@ after(async () => {
   for (const server of servers) server.close();
   await stopAll(started);
 });
+
+async function fakePeer(id: number, behave: Parameters<typeof startFakePeer>[1]): Promise<string> {
+  const fake = await startFakePeer(id, behave);
+  servers.push(fake.server);
+  return fake.url;
+}
 
 async function member(...args: Parameters<typeof startMember>): Promise<Member> {
   const started_ = await startMember(...args);
@@ -32,33 +36,6 @@ function snapshotMessage(from: number, to: number, dataBytes: number): Message {
     type: MessageType.Snap,
     snapshot: { metadata: { index: 1234, term: 5, confState: { voters: [from, to, 9], learners: [] } }, data },
   };
-}
-
-/**
- * A listener that speaks the handshake as member `id`, then does what
- * `behave` says with the snapshot stream; returns its URL.
- */
-async function fakePeer(id: number, behave: (socket: net.Socket, bytesAfterHello: () => number) => void): Promise<string> {
-  const server = net.createServer((socket) => {
-    const pending = new ByteQueue();
-    let afterHello = -1;
-    socket.on('error', () => {});
-    socket.on('data', (chunk) => {
-      if (afterHello >= 0) {
-        afterHello += chunk.length;
-        return;
-      }
-      pending.push(chunk);
-      if (pending.length < HELLO_BYTES) return;
-      const hello = decodeHello(pending.take(HELLO_BYTES));
-      socket.write(encodeVerdict({ verdict: Verdict.Accepted, clusterId: hello.clusterId, raftId: id }));
-      afterHello = pending.length;
-      behave(socket, () => afterHello);
-    });
-  });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen({ host: HOST, port: 0 }, resolve));
-  return `http://${HOST}:${(server.address() as net.AddressInfo).port}`;
 }
 
 describe('peer transport snapshots', () => {
