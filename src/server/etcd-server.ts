@@ -15,6 +15,7 @@ import { AppliedIndexWaiter } from './applied-index-waiter.js';
 import { LinearizableReads } from './linearizable-reads.js';
 import { serverErrors } from './errors.js';
 import { MemberStorage } from './member-storage.js';
+import { lockDataDir } from './data-dir-lock.js';
 import { StateMachine } from './state-machine.js';
 import { LeaseUpkeep, NotPrimaryError, leaseIdFromRequestId, minLeaseTtlSeconds, type LeaseGrantRequest, type LeaseGrantResult, type LeaseRevokeRequest, type LeaseStatus } from '../lease/index.js';
 import type { WatchableStore } from '../mvcc/watch/index.js';
@@ -52,6 +53,7 @@ export class EtcdServer {
   private stopped = false;
   private readonly leaseUpkeep: LeaseUpkeep;
   private leaseUpkeepTimer: NodeJS.Timeout | undefined;
+  private unlockDataDir: () => void = () => undefined;
 
   private constructor(
     readonly config: MemberConfig,
@@ -107,6 +109,7 @@ export class EtcdServer {
     random: () => number = Math.random,
   ): Promise<EtcdServer> {
     mkdirSync(join(config.dataDir, 'member'), { recursive: true });
+    const unlockDataDir = lockDataDir(join(config.dataDir, 'member'));
     const storage = await MemberStorage.open(config, logger, random);
     const requestTimeoutMs = 5000 + 2 * config.electionTimeoutMs;
     const stateMachine = StateMachine.open({
@@ -117,6 +120,7 @@ export class EtcdServer {
       expiredLeaseRetryIntervalMs: requestTimeoutMs,
     });
     const server = new EtcdServer(config, logger, storage, stateMachine, clock);
+    server.unlockDataDir = unlockDataDir;
     server.loop.startTicking(config.heartbeatIntervalMs);
     // etcd's lessor checks for expired leases every 500 ms; only the leader acts.
     server.leaseUpkeepTimer = setInterval(() => server.leaseUpkeep.tick(), 500);
@@ -264,6 +268,7 @@ export class EtcdServer {
     await this.loop.stop();
     await this.storage.close();
     await this.stateMachine.close();
+    this.unlockDataDir();
   }
 
   // ---- proposals ----
