@@ -70,6 +70,8 @@ export function createRegisterModel(options: RegisterModelOptions = {}): Sequent
     describeState: (state) =>
       trackVersion ? `${showValue(state.value)} (version ${state.version})` : showValue(state.value),
     describeOperation,
+    // With versions tracked, a put counts up from the old version, so it overwrites nothing whole.
+    overwritesState: (operation) => !trackVersion && operation.kind === 'write',
     explainRejection: (state, operation) => {
       const holds = showValue(state.value) + (trackVersion ? ` at version ${state.version}` : '');
       if (operation.kind === 'read' && operation.output !== undefined) {

@@ -20,6 +20,12 @@ export interface SequentialModel<State, Op extends TimedOperation> {
   stateKey(state: State): string;
   describeState(state: State): string;
   describeOperation(operation: Op): string;
+  /**
+   * Optional: true when `step` gives the same state whatever state it starts
+   * from (a blind overwrite). Lets the search skip runs that such an
+   * operation would make pointless.
+   */
+  overwritesState?(operation: Op): boolean;
   /** Why `step(state, operation)` is undefined, in one line. */
   explainRejection(state: State, operation: Op): string;
 }

@@ -3,29 +3,38 @@
 // candidate forever, so each one left in multiplies the states to explore.
 
 import type { Operation, RegisterValue } from './history.js';
-import { usesVersions } from './register-model.js';
+
+/** Whether an operation's recorded output depends on more than the register's value. */
+function observesMoreThanValue(operation: Operation): boolean {
+  if (operation.completedAtMs === undefined) return false;
+  if (operation.kind === 'read') return operation.output?.version !== undefined;
+  if (operation.kind === 'cas') return operation.input.compareOn === 'version' || operation.output?.succeeded === false;
+  return false;
+}
 
 /**
  * - An unknown-outcome read constrains nothing.
- * - An unknown-outcome write or cas whose written value nobody ever observes
- *   (no read returned it, no cas compares against it) is only needed to
- *   explain a failed compare or a version; when the key has neither, any
- *   linearization that uses it still works with it moved to the end.
+ * - An unknown-outcome write or cas U whose written value nobody ever
+ *   observes (no read returned it, no cas compares against it) can matter
+ *   only to an operation that can take effect after it and whose output
+ *   depends on more than the current value being a particular one: a failed
+ *   value compare ("the value was not e") or anything about versions. With no
+ *   such operation completing at or after U's invocation, any linearization
+ *   that uses U still works with U moved to the end (taking effect never).
  */
 export function simplifyKeyHistory(operations: readonly Operation[]): Operation[] {
   const withoutUnknownReads = operations.filter((operation) => !(operation.kind === 'read' && operation.completedAtMs === undefined));
 
-  const hasFailedCompare = withoutUnknownReads.some((operation) => operation.kind === 'cas' && operation.output?.succeeded === false);
-  if (hasFailedCompare || usesVersions(withoutUnknownReads)) return withoutUnknownReads;
-
   const observed = new Set<RegisterValue>();
+  let lastSubtleObservationMs = Number.NEGATIVE_INFINITY;
   for (const operation of withoutUnknownReads) {
     if (operation.kind === 'read' && operation.output !== undefined) observed.add(operation.output.value);
     if (operation.kind === 'cas' && operation.input.compareOn === 'value') observed.add(operation.input.expected);
+    if (observesMoreThanValue(operation)) lastSubtleObservationMs = Math.max(lastSubtleObservationMs, operation.completedAtMs!);
   }
   return withoutUnknownReads.filter((operation) => {
     if (operation.completedAtMs !== undefined || operation.kind === 'read') return true;
     const written = operation.kind === 'write' ? operation.input.value : operation.input.newValue;
-    return observed.has(written);
+    return observed.has(written) || lastSubtleObservationMs >= operation.invokedAtMs;
   });
 }

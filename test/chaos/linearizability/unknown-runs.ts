@@ -46,6 +46,10 @@ export function findUnknownRuns<State, Op extends TimedOperation>(
   const choices: Array<RunChoice<State>> = [];
   const reachedSets = new Map<string, number[][]>();
   let layer: Array<RunChoice<State>> = [{ operations: [], state: startState, stateKey: startStateKey }];
+  const overwrites = new Uint8Array(operations.length);
+  if (model.overwritesState !== undefined) {
+    for (const candidate of candidates) overwrites[candidate] = model.overwritesState(operations[candidate]!) ? 1 : 0;
+  }
   let steps = 0;
   // Each layer is one operation longer; a run never repeats an operation, so this ends.
   while (layer.length > 0) {
@@ -54,6 +58,8 @@ export function findUnknownRuns<State, Op extends TimedOperation>(
       const used = new Set(run.operations);
       for (const candidate of candidates) {
         if (used.has(candidate)) continue;
+        // Extending a run with a blind overwrite reaches what that overwrite alone reaches.
+        if (run.operations.length > 0 && overwrites[candidate] === 1) continue;
         steps++;
         if (steps > limits.stepsLeft) return { choices, steps, budgetExhausted: true };
         const state = model.step(run.state, operations[candidate]!);
