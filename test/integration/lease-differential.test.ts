@@ -8,6 +8,7 @@
 // and in decimal; each server's ids are replaced by their grant order), cluster
 // and member ids, raft terms, and remaining TTLs, which may drift by a second.
 // Both members start empty, so revisions are compared exactly.
+// LEASE_DIFF_VERBOSE=1 prints every step's masked output (ours).
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -36,14 +37,15 @@ interface EtcdctlStep {
   expect?: RegExp;
 }
 
-interface TxnStep {
-  kind: 'txn';
+/** A request through the etcd3 client's raw gRPC stubs, for what etcdctl cannot send. */
+interface RpcStep {
+  kind: 'rpc';
   description: string;
-  request: (session: Session) => object;
+  call: (session: Session) => Promise<unknown>;
   expect?: RegExp;
 }
 
-type Step = EtcdctlStep | TxnStep;
+type Step = EtcdctlStep | RpcStep;
 
 const hexId = (session: Session, index: number): string => {
   const id = session.leaseIds[index];
@@ -57,10 +59,18 @@ const fixed = (...args: string[]): EtcdctlStep => ctl(() => args);
 const expectFixed = (expect: RegExp, ...args: string[]): EtcdctlStep => ctl(() => args, { expect });
 const grant = (expect: RegExp, ...args: string[]): EtcdctlStep => ctl(() => args, { grants: true, expect });
 const key = (text: string) => Buffer.from(text);
+const txn = (description: string, request: (session: Session) => object, expect: RegExp): RpcStep => ({
+  kind: 'rpc',
+  description: `txn ${description}`,
+  call: (session) => session.client.kv.txn(request(session) as never),
+  expect,
+});
+const rpc = (description: string, call: (session: Session) => Promise<unknown>, expect: RegExp): RpcStep => ({ kind: 'rpc', description, call, expect });
 
 // lease #0: 10 s, keys a/1 a/2; lease #1: below the minimum; lease #2: 60 s, key b/1;
-// lease #3: the largest TTL allowed; lease #4: negative TTL. Short ones are revoked
-// long before they could expire, so timing never changes the sequence.
+// lease #3: the largest TTL allowed; lease #4: negative TTL; leases #5 and #6: keys
+// that move between leases. Short ones are revoked long before they could expire,
+// so timing never changes the sequence.
 const STEPS: Step[] = [
   grant(/^lease <lease#0> granted with TTL\(10s\)$/m, 'lease', 'grant', '10'),
   grant(/^lease <lease#1> granted with TTL\(2s\)$/m, 'lease', 'grant', '1'),
@@ -92,30 +102,27 @@ const STEPS: Step[] = [
   ctl((s) => ['lease', 'keep-alive', '--once', hexId(s, 0)], { expect: /^lease <lease#0> keepalived with TTL\(10\)$/m }),
   ctl((s) => ['-w', 'json', 'lease', 'keep-alive', '--once', hexId(s, 2)]),
   ctl((s) => ['-w', 'fields', 'lease', 'keep-alive', '--once', hexId(s, 0)]),
-  {
-    kind: 'txn',
-    description: 'lease("a/1") = <lease#0> → put c/1 with lease #2',
-    request: (s) => ({
+  txn(
+    'lease("a/1") = <lease#0> → put c/1 with lease #2',
+    (s) => ({
       compare: [{ key: key('a/1'), target: 'Lease', result: 'Equal', lease: decimalId(s, 0) }],
       success: [{ request_put: { key: key('c/1'), value: key('txn'), lease: decimalId(s, 2) } }, { request_range: { key: key('a/1') } }],
       failure: [{ request_range: { key: key('a/1') } }],
     }),
-    expect: /"succeeded":true/,
-  },
-  {
-    kind: 'txn',
-    description: 'lease("a/1") = <lease#2> fails',
-    request: (s) => ({
+    /"succeeded":true/,
+  ),
+  txn(
+    'lease("a/1") = <lease#2> fails',
+    (s) => ({
       compare: [{ key: key('a/1'), target: 'Lease', result: 'Equal', lease: decimalId(s, 2) }],
       success: [{ request_put: { key: key('c/2'), value: key('wrong') } }],
       failure: [{ request_range: { key: key('c/'), range_end: key('c0') } }],
     }),
-    expect: /"succeeded":false/,
-  },
-  {
-    kind: 'txn',
-    description: 'lease("b/1") > 0 and lease("missing") = 0 and lease("a/1") != <lease#2>',
-    request: (s) => ({
+    /"succeeded":false/,
+  ),
+  txn(
+    'lease("b/1") > 0 and lease("missing") = 0 and lease("a/1") != <lease#2>',
+    (s) => ({
       compare: [
         { key: key('b/1'), target: 'Lease', result: 'Greater', lease: '0' },
         { key: key('missing'), target: 'Lease', result: 'Equal', lease: '0' },
@@ -124,14 +131,13 @@ const STEPS: Step[] = [
       success: [{ request_put: { key: key('c/3'), value: key('all-true') } }],
       failure: [],
     }),
-    expect: /"succeeded":true/,
-  },
-  {
-    kind: 'txn',
-    description: 'put with an unknown lease inside a txn',
-    request: () => ({ compare: [], success: [{ request_put: { key: key('c/4'), value: key('x'), lease: '4660' } }], failure: [] }),
-    expect: /^error .*requested lease not found/,
-  },
+    /"succeeded":true/,
+  ),
+  txn(
+    'put with an unknown lease inside a txn',
+    () => ({ compare: [], success: [{ request_put: { key: key('c/4'), value: key('x'), lease: '4660' } }], failure: [] }),
+    /^error .*requested lease not found/,
+  ),
   ctl((s) => ['lease', 'timetolive', '--keys', hexId(s, 2)], { remainingTtl: true }),
   // The revoke: a/1 and a/2 go in one revision (the watch output checks it too).
   ctl((s) => ['lease', 'revoke', hexId(s, 0)], { expect: /^lease <lease#0> revoked$/m }),
@@ -153,6 +159,38 @@ const STEPS: Step[] = [
   // Revoking lease #2 deletes b/1, a/3 and c/1 together; lease #3 holds no key.
   ctl((s) => ['-w', 'json', 'lease', 'revoke', hexId(s, 2)]),
   ctl((s) => ['lease', 'revoke', hexId(s, 3)]),
+  fixed('get', '', '--prefix', '-w', 'json'),
+  fixed('lease', 'list'),
+  // Keys leave a lease when overwritten without it, moved to another lease, or deleted.
+  grant(/^lease <lease#5> granted with TTL\(60s\)$/m, 'lease', 'grant', '60'),
+  grant(/^lease <lease#6> granted with TTL\(60s\)$/m, 'lease', 'grant', '60'),
+  ...['d/1', 'd/2', 'd/3', 'd/4'].map((name) => ctl((s) => ['put', `--lease=${hexId(s, 5)}`, name, 'leased'])),
+  fixed('put', 'd/1', 'overwritten'),
+  ctl((s) => ['put', '--lease', hexId(s, 6), 'd/2', 'moved']),
+  fixed('del', 'd/3'),
+  fixed('put', 'd/4', '--ignore-value'),
+  ctl((s) => ['lease', 'timetolive', '--keys', hexId(s, 5)], { remainingTtl: true, expect: /attached keys\(\[\]\)$/m }),
+  ctl((s) => ['lease', 'timetolive', '--keys', hexId(s, 6)], { remainingTtl: true, expect: /attached keys\(\[d\/2\]\)$/m }),
+  fixed('put', 'd/2', 'kept-lease', '--ignore-lease'),
+  ctl((s) => ['put', '--lease', hexId(s, 6), 'd/2', '--ignore-value']),
+  expectFixed(/^Error: etcdserver: key not found$/m, 'put', 'd/5', 'v', '--ignore-lease'),
+  fixed('get', 'd/', '--prefix', '-w', 'json'),
+  ctl((s) => ['lease', 'revoke', hexId(s, 5)]),
+  expectFixed(/^d\/1\n\nd\/2\n\nd\/4\n/m, 'get', 'd/', '--prefix', '--keys-only'),
+  // Ids chosen by the client, and lease 0 (no lease).
+  rpc('grant ID 77', (s) => s.client.leaseClient.leaseGrant({ ID: '77', TTL: 30 }), /"ID":"77","TTL":"30"/),
+  rpc('grant ID 77 again', (s) => s.client.leaseClient.leaseGrant({ ID: '77', TTL: 30 }), /lease already exists/),
+  rpc('grant ID -5', (s) => s.client.leaseClient.leaseGrant({ ID: '-5', TTL: 40 }), /"ID":"-5"/),
+  ctl(() => ['lease', 'timetolive', '4d'], { remainingTtl: true, expect: /^lease 000000000000004d granted with TTL\(30s\), remaining\(<remaining>s\)$/m }),
+  fixed('put', '--lease', '4d', 'e/77', 'client-chosen'),
+  fixed('lease', 'list'),
+  fixed('-w', 'json', 'lease', 'list'),
+  rpc('put with lease 0', (s) => s.client.kv.put({ key: key('e/0'), value: key('none'), lease: '0' }), /^ok /),
+  rpc('revoke lease 0', (s) => s.client.leaseClient.leaseRevoke({ ID: '0' }), /requested lease not found/),
+  rpc('time-to-live of lease 0', (s) => s.client.leaseClient.leaseTimeToLive({ ID: '0', keys: true }), /"TTL":"-1"/),
+  rpc('revoke ID -5', (s) => s.client.leaseClient.leaseRevoke({ ID: '-5' }), /^ok /),
+  fixed('lease', 'revoke', '4d'),
+  ctl((s) => ['lease', 'revoke', hexId(s, 6)]),
   fixed('get', '', '--prefix', '-w', 'json'),
   fixed('lease', 'list'),
   fixed('put', 'zz/end', 'done'),
@@ -209,9 +247,9 @@ function mask(session: Session, text: string, remainingTtl: boolean): Masked {
 }
 
 async function runStep(session: Session, step: Step): Promise<Masked> {
-  if (step.kind === 'txn') {
+  if (step.kind === 'rpc') {
     try {
-      const response = await session.client.kv.txn(step.request(session) as never);
+      const response = await step.call(session);
       return mask(session, `ok ${JSON.stringify(response)}`, false);
     } catch (error) {
       return mask(session, `error ${(error as Error).constructor.name}: ${(error as Error).message}`, false);
@@ -228,8 +266,8 @@ async function runStep(session: Session, step: Step): Promise<Masked> {
 }
 
 function describeStep(step: Step): string {
-  if (step.kind === 'txn') return `txn (etcd3 client): ${step.description}`;
-  const placeholders: Session = { member: undefined as never, client: undefined as never, leaseIds: [0, 1, 2, 3, 4, 5].map((i) => 0xfeed0n + BigInt(i)) };
+  if (step.kind === 'rpc') return `etcd3 client: ${step.description}`;
+  const placeholders: Session = { member: undefined as never, client: undefined as never, leaseIds: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => 0xfeed0n + BigInt(i)) };
   return `etcdctl ${step.args(placeholders).join(' ').replace(/\bfeed(\d)\b/g, '<lease#$1>')}`;
 }
 
@@ -284,6 +322,7 @@ describe('lease commands against etcd-ts and the real etcd 3.4', { timeout: 120_
     for (const step of STEPS) {
       const [ourOutput, referenceOutput] = await Promise.all([runStep(ours, step), runStep(reference, step)]);
       const ttlDrift = ourOutput.remaining.length !== referenceOutput.remaining.length || ourOutput.remaining.some((value, i) => Math.abs(value - referenceOutput.remaining[i]!) > 1);
+      if (process.env['LEASE_DIFF_VERBOSE']) console.log(`${describeStep(step)}\n${ourOutput.text}`);
       for (const [name, output] of [['etcd-ts', ourOutput], ['etcd 3.4', referenceOutput]] as const) {
         if (step.expect && !step.expect.test(output.text)) mismatches.push(`${describeStep(step)}\n--- ${name} does not match ${step.expect}\n${output.text}`);
       }
@@ -316,6 +355,9 @@ describe('lease commands against etcd-ts and the real etcd 3.4', { timeout: 120_
       [
         ['a/1@0', 'a/2@0'],
         ['a/3@0', 'b/1@0', 'c/1@0'],
+        ['d/3@0'], // `etcdctl del d/3`
+        ['e/77@0'],
+        ['d/2@0'],
       ],
     );
     const revisionOf = async (session: Session) => (JSON.parse(await etcdctl(session.member.endpoint, ['get', 'zz/end', '-w', 'json']).then((r) => r.stdout)) as WatchLine & { header: { revision: number } }).header.revision;
