@@ -107,3 +107,15 @@ test('every key is checked as its own register', () => {
   ]);
   assert.deepEqual(result.ok === true && result.keysChecked, 2);
 });
+
+test('an unobserved unknown write can be needed: it bumps the version an unknown version-cas compares', () => {
+  // Found by the brute-force differential test: pruning the write of "a" as
+  // unobservable made the checker reject this.
+  assertLinearizable([
+    write(0, 0, 2, 'b'),
+    write(1, 6, 9, 'c'),
+    read(2, 3, 5, 'c'),
+    casOnVersion(3, 0, undefined, 2, 'c', undefined),
+    write(4, 5, undefined, 'a'),
+  ]);
+});
