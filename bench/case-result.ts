@@ -25,6 +25,8 @@ export interface CaseResult {
   latencyByKind: Record<string, LatencySummary>;
   server: { cpuSeconds: number; cpuMillisecondsPerRequest: number; peakRssBytes: number } | null;
   loadGenerator: { cpuSeconds: number; cpuPercentOfOneCore: number } | null;
+  /** Workload-specific numbers (watch-scale: memory per watcher; lease-scale: CPU of the keep-alive period, ...). */
+  metrics: Record<string, number> | null;
 }
 
 export function statusOnlyResult(base: { workload: string; target: TargetName; memberCount: number; clientCount: number }, status: CaseStatus, note: string): CaseResult {
@@ -42,6 +44,7 @@ export function statusOnlyResult(base: { workload: string; target: TargetName; m
     latencyByKind: {},
     server: null,
     loadGenerator: null,
+    metrics: null,
   };
 }
 
@@ -51,6 +54,7 @@ export function resultFromRecord(
   record: MergedRecord,
   serverBefore: ServerUsage,
   serverAfter: ServerUsage,
+  metrics: Record<string, number> | null = null,
 ): CaseResult {
   const latencyByKind: Record<string, LatencySummary> = {};
   for (const [kind, parts] of Object.entries(record.samplesByKind)) latencyByKind[kind] = summarizeLatencies(concatSamples(parts));
@@ -83,5 +87,6 @@ export function resultFromRecord(
       cpuSeconds: record.loadGeneratorCpuSeconds,
       cpuPercentOfOneCore: durationSeconds > 0 ? (100 * record.loadGeneratorCpuSeconds) / durationSeconds : Number.NaN,
     },
+    metrics,
   };
 }

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PROJECT_ROOT, TARGET_NAMES, type TargetName } from './targets.js';
-import { DEFAULT_WORKLOAD_OPTIONS, type WorkloadOptions } from './workload-options.js';
+import { DEFAULT_WORKLOAD_OPTIONS, parseWatchScaleCases, type WorkloadOptions } from './workload-options.js';
 import { WORKLOADS } from './workloads/index.js';
 
 export interface BenchOptions {
@@ -33,7 +33,8 @@ export const USAGE = `Usage: npm run bench -- [options]
 
 Targets and shape
   --target both|etcd-ts|etcd     servers to start (default both; "both" alternates them per workload)
-  --workloads LIST               ${WORKLOADS.map((workload) => workload.name).join(',')} (default: all)
+  --workloads LIST               ${WORKLOADS.map((workload) => workload.name).join(',')}
+                                 (default: all but the opt-in ${WORKLOADS.filter((workload) => workload.optIn).map((workload) => workload.name).join(', ')})
   --clients LIST                 client counts, one case each (default 1,10,100)
   --conns N                      gRPC connections per case (default: clients/10, at least one per worker)
   --workers N                    load-generator worker threads (default 2)
@@ -62,6 +63,15 @@ Workload knobs
   --k8s-page-size N              k8s-like: list page size (default 100)
   --k8s-val-size N               k8s-like: object bytes (default 1024)
   --k8s-watchers N               k8s-like: prefix watchers per worker thread (default 2)
+  --watch-scale-cases LIST       watch-scale: STREAMSxWATCHERS_PER_STREAM per case, replaces --clients (default 1x10000,1000x10)
+  --watch-scale-keys N           watch-scale: distinct watched keys; watcher i watches key i mod N (default 1000)
+  --watch-scale-put-rate N       watch-scale: puts per second, round-robin over the keys (default 50)
+  --watch-scale-seconds S        watch-scale: measured period per case, replaces --max-seconds (default 10)
+  --lease-scale-leases N         lease-scale: live leases (default 100000)
+  --lease-scale-streams N        lease-scale: LeaseKeepAlive streams sharing them, replaces --clients (default 4)
+  --lease-scale-ttl S            lease-scale: lease TTL in seconds (default 60)
+  --lease-scale-sweep-seconds S  lease-scale: every lease is renewed once per S seconds (default 20)
+  --lease-scale-seconds S        lease-scale: measured keep-alive period, replaces --max-seconds (default 30)
 `;
 
 function positiveInteger(name: string, text: string): number {
@@ -82,7 +92,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     options: {
       help: { type: 'boolean', short: 'h' },
       target: { type: 'string', default: 'both' },
-      workloads: { type: 'string', default: WORKLOADS.map((workload) => workload.name).join(',') },
+      workloads: { type: 'string', default: WORKLOADS.filter((workload) => !workload.optIn).map((workload) => workload.name).join(',') },
       clients: { type: 'string', default: '1,10,100' },
       conns: integer,
       workers: { type: 'string', default: '2' },
@@ -110,6 +120,15 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'k8s-page-size': { type: 'string', default: String(DEFAULT_WORKLOAD_OPTIONS.k8sPageSize) },
       'k8s-val-size': { type: 'string', default: String(DEFAULT_WORKLOAD_OPTIONS.k8sValueSizeBytes) },
       'k8s-watchers': { type: 'string', default: String(DEFAULT_WORKLOAD_OPTIONS.k8sWatchersPerWorker) },
+      'watch-scale-cases': { type: 'string', default: DEFAULT_WORKLOAD_OPTIONS.watchScaleCases.map((item) => `${item.streams}x${item.watchersPerStream}`).join(',') },
+      'watch-scale-keys': { type: 'string', default: String(DEFAULT_WORKLOAD_OPTIONS.watchScaleKeyCount) },
+      'watch-scale-put-rate': { type: 'string', default: String(DEFAULT_WORKLOAD_OPTIONS.watchScalePutRatePerSecond) },
+      'watch-scale-seconds': { type: 'string', default: String(DEFAULT_WORKLOAD_OPTIONS.watchScaleSeconds) },
+      'lease-scale-leases': { type: 'string', default: String(DEFAULT_WORKLOAD_OPTIONS.leaseScaleLeaseCount) },
+      'lease-scale-streams': { type: 'string', default: String(DEFAULT_WORKLOAD_OPTIONS.leaseScaleStreams) },
+      'lease-scale-ttl': { type: 'string', default: String(DEFAULT_WORKLOAD_OPTIONS.leaseScaleTtlSeconds) },
+      'lease-scale-sweep-seconds': { type: 'string', default: String(DEFAULT_WORKLOAD_OPTIONS.leaseScaleSweepSeconds) },
+      'lease-scale-seconds': { type: 'string', default: String(DEFAULT_WORKLOAD_OPTIONS.leaseScaleSeconds) },
     },
   });
   if (values.help) return 'help';
@@ -156,6 +175,15 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       k8sPageSize: number('k8s-page-size'),
       k8sValueSizeBytes: number('k8s-val-size'),
       k8sWatchersPerWorker: Number(values['k8s-watchers']),
+      watchScaleCases: parseWatchScaleCases(values['watch-scale-cases']!),
+      watchScaleKeyCount: number('watch-scale-keys'),
+      watchScalePutRatePerSecond: number('watch-scale-put-rate'),
+      watchScaleSeconds: number('watch-scale-seconds'),
+      leaseScaleLeaseCount: number('lease-scale-leases'),
+      leaseScaleStreams: number('lease-scale-streams'),
+      leaseScaleTtlSeconds: number('lease-scale-ttl'),
+      leaseScaleSweepSeconds: number('lease-scale-sweep-seconds'),
+      leaseScaleSeconds: number('lease-scale-seconds'),
     },
   };
 }

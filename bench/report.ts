@@ -36,8 +36,32 @@ export function caseLine(result: CaseResult): string {
     `${fixed(result.requestsPerSecond, 0).padStart(7)}/s  p50 ${fixed(latency.p50Ms, 2)} p90 ${fixed(latency.p90Ms, 2)} ` +
     `p99 ${fixed(latency.p99Ms, 2)} p99.9 ${fixed(latency.p999Ms, 2)} ms | server cpu ${fixed(result.server?.cpuSeconds, 2)} s ` +
     `peak rss ${fixed((result.server?.peakRssBytes ?? Number.NaN) / megabyte, 0)} MB | bench cpu ${fixed(result.loadGenerator?.cpuPercentOfOneCore, 0)}%` +
+    (result.metrics ? ` | ${Object.entries(result.metrics).map(([name, value]) => `${name} ${formatMetric(value)}`).join(' ')}` : '') +
     (result.note ? `  (${result.note})` : '')
   );
+}
+
+function formatMetric(value: number): string {
+  if (!Number.isFinite(value)) return '–';
+  if (Number.isInteger(value)) return String(value);
+  return Math.abs(value) >= 100 ? value.toFixed(0) : Math.abs(value) >= 1 ? value.toFixed(2) : value.toPrecision(3);
+}
+
+/** Workload-specific numbers (metrics), one row per case, and etcd-ts / etcd per metric where both ran. */
+function metricsTable(results: CaseResult[]): string[] {
+  const names = [...new Set(results.flatMap((result) => Object.keys(result.metrics ?? {})))];
+  if (names.length === 0) return [];
+  const lines = ['', 'Workload metrics:', '', `| clients | target | ${names.join(' | ')} |`, `|---:|---|${names.map(() => '---:').join('|')}|`];
+  for (const result of results) {
+    if (!result.metrics) continue;
+    lines.push(`| ${result.clientCount} | ${result.target} | ${names.map((name) => formatMetric(result.metrics![name] ?? Number.NaN)).join(' | ')} |`);
+  }
+  for (const ours of results) {
+    const theirs = results.find((candidate) => candidate.target === 'etcd' && candidate.metrics && candidate.clientCount === ours.clientCount);
+    if (ours.target !== 'etcd-ts' || !ours.metrics || !theirs) continue;
+    lines.push(`| ${ours.clientCount} | etcd-ts / etcd | ${names.map((name) => times(ratio(ours.metrics![name], theirs.metrics![name]))).join(' | ')} |`);
+  }
+  return lines;
 }
 
 function caseTable(results: CaseResult[]): string[] {
@@ -134,7 +158,8 @@ export function markdownReport(metadata: RunMetadata, results: CaseResult[], not
   if (overall.length > 0) lines.push('## etcd-ts / etcd', '', ...overall, '');
   for (const workload of [...new Set(results.map((result) => result.workload))]) {
     const rows = results.filter((result) => result.workload === workload);
-    lines.push(`## ${workload}`, '', ...caseTable(rows), ...kindTable(rows.filter((row) => row.status === 'ok')), '');
+    const completed = rows.filter((row) => row.status === 'ok');
+    lines.push(`## ${workload}`, '', ...caseTable(rows), ...kindTable(completed), ...metricsTable(completed), '');
   }
   return lines.join('\n');
 }

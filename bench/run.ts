@@ -7,7 +7,8 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connectionsFor, parseOptions, USAGE, type BenchOptions } from './options.js';
-import { killAllServersNow, ServerCluster, stopAllServers } from './server-cluster.js';
+import { performance } from 'node:perf_hooks';
+import { killAllServersNow, ServerCluster, stopAllServers, type ServerUsage } from './server-cluster.js';
 import { PROJECT_ROOT, targetDefinition, type TargetName } from './targets.js';
 import { workloadNamed } from './workloads/index.js';
 import { UnsupportedByTarget } from './workloads/workload.js';
@@ -38,7 +39,8 @@ function targetOrder(options: BenchOptions, workloadIndex: number): TargetName[]
 async function runWorkloadOnTarget(options: BenchOptions, workloadName: string, targetName: TargetName, results: CaseResult[], notes: string[]): Promise<void> {
   const workload = workloadNamed(workloadName);
   const target = targetDefinition(targetName, options);
-  const bases = options.clientCounts.map((clientCount) => ({ workload: workloadName, target: targetName, memberCount: options.memberCount, clientCount }));
+  const clientCounts = workload.clientCounts?.(options.workload) ?? options.clientCounts;
+  const bases = clientCounts.map((clientCount) => ({ workload: workloadName, target: targetName, memberCount: options.memberCount, clientCount }));
   const addAll = (status: 'unsupported' | 'failed' | 'skipped', note: string) => {
     for (const base of bases) {
       const result = statusOnlyResult(base, status, note);
@@ -64,9 +66,10 @@ async function runWorkloadOnTarget(options: BenchOptions, workloadName: string, 
   }
   try {
     const setupConnection = openConnection(cluster.endpoints[0]!);
-    const baseParameters = { workloadName, options: options.workload, requestsTotal: options.requestsTotal, maxDurationMs: options.maxSecondsPerCase * 1000, seed: options.seed };
+    const maxDurationMs = workload.maxDurationMs?.(options.workload) ?? options.maxSecondsPerCase * 1000;
+    const baseParameters = { workloadName, options: options.workload, requestsTotal: options.requestsTotal, maxDurationMs, seed: options.seed };
     try {
-      await workload.prepare(setupConnection, { ...baseParameters, clientCount: options.clientCounts[0]! });
+      await workload.prepare(setupConnection, { ...baseParameters, clientCount: clientCounts[0]! });
     } catch (error) {
       const unsupported = error instanceof UnsupportedByTarget;
       addAll(unsupported ? 'unsupported' : 'failed', `${unsupported ? 'unsupported by target: ' : 'setup failed: '}${describeError(error)}`);
@@ -79,10 +82,16 @@ async function runWorkloadOnTarget(options: BenchOptions, workloadName: string, 
       const parameters: CaseParameters = { ...baseParameters, clientCount: base.clientCount };
       const layout = layoutFor(base.clientCount, options.workerCount, connectionsFor(options, base.clientCount));
       const usageBefore = cluster.usage();
+      const setupStartMs = performance.now();
+      let ready: { usage: ServerUsage; setupSeconds: number } | undefined;
       let result: CaseResult;
       try {
-        const record = await runCase(parameters, cluster.endpoints, layout, SETUP_TIMEOUT_MS);
-        result = resultFromRecord(base, workload.headlineKinds, record, usageBefore, cluster.usage());
+        const record = await runCase(parameters, cluster.endpoints, layout, workload.setupTimeoutMs ?? SETUP_TIMEOUT_MS, () => {
+          ready = { usage: cluster.usage(), setupSeconds: (performance.now() - setupStartMs) / 1000 };
+        });
+        const usageAfter = cluster.usage();
+        const metrics = workload.caseMetrics && ready ? workload.caseMetrics({ parameters, record, usageBefore, usageReady: ready.usage, usageAfter, setupSeconds: ready.setupSeconds }) : null;
+        result = resultFromRecord(base, workload.headlineKinds, record, usageBefore, usageAfter, metrics);
       } catch (error) {
         const unsupported = error instanceof CaseFailed && error.unsupported;
         result = statusOnlyResult(base, unsupported ? 'unsupported' : 'failed', `${unsupported ? 'unsupported by target: ' : ''}${describeError(error)}`);
@@ -122,7 +131,7 @@ async function main(): Promise<void> {
   }
   const label = options.memberCount === 1 ? 'single' : `cluster${options.memberCount}`;
   const metadata = collectMetadata(options, label);
-  console.log(`bench ${label}: targets ${options.targets.join(', ')}; workloads ${options.workloadNames.join(', ')}; clients ${options.clientCounts.join(', ')}; ` +
+  console.log(`bench ${label}: targets ${options.targets.join(', ')}; workloads ${options.workloadNames.join(', ')}; clients ${options.clientCounts.join(', ')} (watch-scale, lease-scale: their own cases); ` +
     `up to ${options.requestsTotal} ops or ${options.maxSecondsPerCase} s per case; ${options.workerCount} worker threads; data under ${options.dataRoot} (${metadata.dataRootFilesystem})`);
 
   const results: CaseResult[] = [];

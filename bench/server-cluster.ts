@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from './free-port.js';
-import { processCpuSeconds, processPeakRssBytes } from './proc-stats.js';
+import { processCpuSeconds, processPeakRssBytes, processRssBytes } from './proc-stats.js';
 import type { TargetDefinition } from './targets.js';
 
 const READY_LINE = 'ready to serve client requests';
@@ -66,6 +66,8 @@ export interface ServerUsage {
   cpuSeconds: number;
   /** The largest VmHWM among the members (each member is its own machine in production). */
   peakRssBytes: number;
+  /** Resident memory now (VmRSS), summed over the members. */
+  rssBytes: number;
 }
 
 const liveClusters = new Set<ServerCluster>();
@@ -123,11 +125,13 @@ export class ServerCluster {
   usage(): ServerUsage {
     let cpuSeconds = 0;
     let peakRssBytes = 0;
+    let rssBytes = 0;
     for (const member of this.members) {
       cpuSeconds += processCpuSeconds(member.pid);
       peakRssBytes = Math.max(peakRssBytes, processPeakRssBytes(member.pid));
+      rssBytes += processRssBytes(member.pid);
     }
-    return { cpuSeconds, peakRssBytes };
+    return { cpuSeconds, peakRssBytes, rssBytes };
   }
 
   /** A member that died, with the tail of its output, or undefined when all run. */

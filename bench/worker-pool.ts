@@ -44,7 +44,8 @@ function share(total: number, parts: number, index: number): number {
   return Math.floor(total / parts) + (index < total % parts ? 1 : 0);
 }
 
-export async function runCase(parameters: CaseParameters, endpoints: string[], layout: PoolLayout, setupTimeoutMs: number): Promise<MergedRecord> {
+/** onReady runs once every worker is set up, just before the measured period starts. */
+export async function runCase(parameters: CaseParameters, endpoints: string[], layout: PoolLayout, setupTimeoutMs: number, onReady?: () => void): Promise<MergedRecord> {
   const workers: Worker[] = [];
   const mailboxes: Mailbox[] = [];
   const failures: string[] = [];
@@ -78,6 +79,7 @@ export async function runCase(parameters: CaseParameters, endpoints: string[], l
       }
     }
     if (failures.length > 0) throw new CaseFailed(failures[0]!, unsupported);
+    onReady?.();
 
     const cpuBefore = process.cpuUsage();
     const stopAtMs = absoluteNowMs() + parameters.maxDurationMs;

@@ -19,6 +19,37 @@ export interface WorkloadOptions {
   k8sPageSize: number;
   k8sValueSizeBytes: number;
   k8sWatchersPerWorker: number;
+  /** watch-scale: one case per shape, streams x watchers on each stream. */
+  watchScaleCases: WatchScaleCase[];
+  /** watch-scale: distinct keys watched (watcher i watches key i mod this), so a put reaches watchers/keys watchers. */
+  watchScaleKeyCount: number;
+  watchScalePutRatePerSecond: number;
+  /** watch-scale: the measured period of puts, per case. */
+  watchScaleSeconds: number;
+  leaseScaleLeaseCount: number;
+  /** lease-scale: LeaseKeepAlive streams sharing the leases (one client each). */
+  leaseScaleStreams: number;
+  leaseScaleTtlSeconds: number;
+  /** lease-scale: every lease is renewed once per this many seconds. */
+  leaseScaleSweepSeconds: number;
+  /** lease-scale: the measured keep-alive period. */
+  leaseScaleSeconds: number;
+}
+
+export interface WatchScaleCase {
+  streams: number;
+  watchersPerStream: number;
+}
+
+/** "1x10000,1000x10": streams x watchers per stream. */
+export function parseWatchScaleCases(text: string): WatchScaleCase[] {
+  const cases = text.split(',').map((item) => item.trim()).filter((item) => item.length > 0).map((item) => {
+    const match = /^(\d+)x(\d+)$/.exec(item);
+    if (!match || Number(match[1]) < 1 || Number(match[2]) < 1) throw new Error(`--watch-scale-cases wants STREAMSxWATCHERS_PER_STREAM items like 1x10000, got "${item}"`);
+    return { streams: Number(match[1]), watchersPerStream: Number(match[2]) };
+  });
+  if (new Set(cases.map((item) => item.streams)).size !== cases.length) throw new Error('--watch-scale-cases: one case per stream count');
+  return cases;
 }
 
 export const DEFAULT_WORKLOAD_OPTIONS: WorkloadOptions = {
@@ -37,6 +68,18 @@ export const DEFAULT_WORKLOAD_OPTIONS: WorkloadOptions = {
   k8sPageSize: 100,
   k8sValueSizeBytes: 1024,
   k8sWatchersPerWorker: 2,
+  watchScaleCases: [
+    { streams: 1, watchersPerStream: 10_000 },
+    { streams: 1000, watchersPerStream: 10 },
+  ],
+  watchScaleKeyCount: 1000,
+  watchScalePutRatePerSecond: 50,
+  watchScaleSeconds: 10,
+  leaseScaleLeaseCount: 100_000,
+  leaseScaleStreams: 4,
+  leaseScaleTtlSeconds: 60,
+  leaseScaleSweepSeconds: 20,
+  leaseScaleSeconds: 30,
 };
 
 /** Everything one (workload, target, client count) run needs. */

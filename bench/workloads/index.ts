@@ -7,8 +7,11 @@ import { txnPutWorkload } from './txn-put.js';
 import { watchWorkload } from './watch.js';
 import { leaseKeepAliveWorkload } from './lease-keepalive.js';
 import { k8sLikeWorkload } from './k8s-like.js';
+import { watchScaleWorkload } from './watch-scale.js';
+import { leaseScaleWorkload } from './lease-scale.js';
 
-export const WORKLOADS: Workload[] = [putWorkload, rangeWorkload, txnPutWorkload, watchWorkload, leaseKeepAliveWorkload, k8sLikeWorkload];
+/** watch-scale and lease-scale are opt-in (heavy; run them with --workloads). */
+export const WORKLOADS: Workload[] = [putWorkload, rangeWorkload, txnPutWorkload, watchWorkload, leaseKeepAliveWorkload, k8sLikeWorkload, watchScaleWorkload, leaseScaleWorkload];
 
 export function workloadNamed(name: string): Workload {
   const workload = WORKLOADS.find((candidate) => candidate.name === name);

@@ -4,7 +4,9 @@
 
 import type { Connection } from '../grpc-connection.js';
 import type { Recorder } from '../recorder.js';
-import type { CaseParameters } from '../workload-options.js';
+import type { CaseParameters, WorkloadOptions } from '../workload-options.js';
+import type { MergedRecord } from '../worker-pool.js';
+import type { ServerUsage } from '../server-cluster.js';
 
 /** Thrown when the target lacks a service the workload needs; the run goes on. */
 export class UnsupportedByTarget extends Error {}
@@ -36,4 +38,26 @@ export interface Workload {
   prepare(connection: Connection, parameters: CaseParameters): Promise<void>;
   createClient(context: ClientContext): Promise<WorkloadClient>;
   createWorkerSideTask?(context: { workerIndex: number; connection: Connection; parameters: CaseParameters; recorder: Recorder }): Promise<WorkerSideTask>;
+  /** Heavy workloads left out of a run without --workloads. */
+  optIn?: boolean;
+  /** The cases to run (one per client count) when the workload defines its own shape instead of --clients. */
+  clientCounts?(options: WorkloadOptions): number[];
+  /** The measured period when the workload fixes its own instead of --max-seconds. */
+  maxDurationMs?(options: WorkloadOptions): number;
+  /** How long the workers may take to set up (create watchers, grant leases) before the case fails. */
+  setupTimeoutMs?: number;
+  /** Workload-specific numbers for the result (e.g. memory per watcher), from the server's usage at three points. */
+  caseMetrics?(input: CaseMetricsInput): Record<string, number>;
+}
+
+export interface CaseMetricsInput {
+  parameters: CaseParameters;
+  record: MergedRecord;
+  /** Before the workers started. */
+  usageBefore: ServerUsage;
+  /** When every worker reported ready (clients set up), before the measured period. */
+  usageReady: ServerUsage;
+  usageAfter: ServerUsage;
+  /** From starting the workers until all were ready. */
+  setupSeconds: number;
 }
