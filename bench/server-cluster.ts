@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort } from './free-port.js';
+import { freePort } from '../test/support/free-port.js';
 import { processCpuSeconds, processPeakRssBytes, processRssBytes } from './proc-stats.js';
 import type { TargetDefinition } from './targets.js';
 

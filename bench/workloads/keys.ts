@@ -2,17 +2,7 @@
 
 import { absoluteNowMs } from '../recorder.js';
 
-/** mulberry32: small, fast, seeded; good enough to pick keys and operations. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let mixed = state;
-    mixed = Math.imul(mixed ^ (mixed >>> 15), mixed | 1);
-    mixed ^= mixed + Math.imul(mixed ^ (mixed >>> 7), mixed | 61);
-    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '../../src/pkg/seeded-random.js';
 
 /** Key number `index` as a zero-padded decimal of at least keySizeBytes bytes (sorted = numeric order). */
 export function numberedKey(prefix: string, index: number, keySizeBytes: number): Buffer {

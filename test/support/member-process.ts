@@ -130,7 +130,9 @@ export class MemberProcess {
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     child.kill(signal);
-    const exited = await Promise.race([this.exitPromise, new Promise((r) => setTimeout(() => r('timeout'), 10_000))]);
+    let timer: NodeJS.Timeout | undefined;
+    const exited = await Promise.race([this.exitPromise, new Promise((resolve) => (timer = setTimeout(() => resolve('timeout'), 10_000)))]);
+    clearTimeout(timer);
     if (exited === 'timeout') {
       child.kill('SIGKILL');
       await this.exitPromise;
