@@ -63,11 +63,4 @@ export function withLessor(body: (fixture: LeaseFixture) => Promise<void> | void
   };
 }
 
-export function put(store: KVStore, key: string, value: string, lease = 0): number {
-  const txn = store.write();
-  try {
-    return txn.put(bytes(key), bytes(value), lease);
-  } finally {
-    txn.end();
-  }
-}
+export { put } from '../mvcc/helpers.js';
