@@ -316,7 +316,12 @@ export class Lessor {
       const lease = this.leasesById.get(next.id);
       if (lease === undefined || lease.expiresAtMs <= nowMs) continue;
       const remainingTtlSeconds = Math.ceil(lease.remainingMs(nowMs) / 1000);
-      if (remainingTtlSeconds >= lease.ttlSeconds) continue;
+      if (remainingTtlSeconds >= lease.ttlSeconds) {
+        // Nothing to record yet (intervals under a second round up to the full
+        // TTL); look again next interval rather than never.
+        this.scheduleCheckpointIfNeeded(lease);
+        continue;
+      }
       due.push({ ID: lease.id, remaining_TTL: remainingTtlSeconds });
     }
     return due;

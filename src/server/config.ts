@@ -26,6 +26,8 @@ export interface MemberConfig {
   quotaBackendBytes: number;
   logLevel: LogLevel;
   watchProgressNotifyIntervalMs: number;
+  enableLeaseCheckpoint: boolean;
+  leaseCheckpointIntervalMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -59,6 +61,8 @@ const FLAGS: Record<string, FlagSpec> = {
   logger: { kind: 'string', defaultValue: 'zap', help: 'Currently only supports \'zap\' for structured logging.' },
   'log-outputs': { kind: 'string', defaultValue: 'default', help: 'Specify \'stdout\' or \'stderr\' to skip journald logging even when running under systemd.' },
   'experimental-watch-progress-notify-interval': { kind: 'duration', defaultValue: '10m', help: 'Duration of periodic watch progress notifications.' },
+  'experimental-enable-lease-checkpoint': { kind: 'bool', defaultValue: 'false', help: 'Enable leader to send regular checkpoints to other members to prevent reset of remaining TTL on leader change.' },
+  'experimental-lease-checkpoint-interval': { kind: 'duration', defaultValue: '5m', help: 'Duration of periodic lease checkpoints.' },
   version: { kind: 'bool', defaultValue: 'false', help: 'Print the version and exit.' },
   help: { kind: 'bool', defaultValue: 'false', help: 'Show this help and exit.' },
 };
@@ -151,6 +155,12 @@ export function parseUrls(flag: string, text: string): URL[] {
   return urls;
 }
 
+function parseBool(flag: string, text: string): boolean {
+  if (['true', '1', 't', 'T', 'TRUE', 'True'].includes(text)) return true;
+  if (['false', '0', 'f', 'F', 'FALSE', 'False'].includes(text)) return false;
+  throw new ConfigError(`invalid boolean value "${text}" for -${flag}: parse error`);
+}
+
 function parseUint(flag: string, text: string): number {
   if (!/^\d+$/.test(text)) throw new ConfigError(`invalid value "${text}" for flag -${flag}: parse error`);
   return Number(text);
@@ -220,6 +230,8 @@ export function buildMemberConfig(values: FlagValues): MemberConfig {
     quotaBackendBytes: parseUint('quota-backend-bytes', values['quota-backend-bytes']!),
     logLevel,
     watchProgressNotifyIntervalMs: parseDurationMs('experimental-watch-progress-notify-interval', values['experimental-watch-progress-notify-interval']!),
+    enableLeaseCheckpoint: parseBool('experimental-enable-lease-checkpoint', values['experimental-enable-lease-checkpoint']!),
+    leaseCheckpointIntervalMs: parseDurationMs('experimental-lease-checkpoint-interval', values['experimental-lease-checkpoint-interval']!),
   };
   if (!config.initialCluster.has(name)) {
     throw new ConfigError(`couldn't find local name "${name}" in the initial cluster configuration`);

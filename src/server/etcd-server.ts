@@ -17,7 +17,7 @@ import { serverErrors } from './errors.js';
 import { MemberStorage } from './member-storage.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { StateMachine } from './state-machine.js';
-import { LeaseUpkeep, NotPrimaryError, leaseIdFromRequestId, minLeaseTtlSeconds, type LeaseGrantRequest, type LeaseGrantResult, type LeaseRevokeRequest, type LeaseStatus } from '../lease/index.js';
+import { LeaseUpkeep, NotPrimaryError, leaseIdFromRequestId, minLeaseTtlSeconds, type LeaseGrantRequest, type LeaseGrantResult, type LeaseRevokeRequest, type LeaseStatus, type LeaseCheckpointRequest } from '../lease/index.js';
 import type { WatchableStore } from '../mvcc/watch/index.js';
 import { internalRequestCodec, type InternalRaftRequest } from './internal-request.js';
 import type {
@@ -98,6 +98,7 @@ export class EtcdServer {
     this.leaseUpkeep = new LeaseUpkeep({
       lessor: stateMachine.lessor,
       proposeRevoke: (id) => this.propose({ lease_revoke: { ID: id } }),
+      ...(config.enableLeaseCheckpoint ? { proposeCheckpoint: (request: LeaseCheckpointRequest) => this.propose({ lease_checkpoint: request }) } : {}),
       onError: (error) => this.logger.child('etcdserver/server.go').warn('failed to revoke lease', { error }),
     });
   }
@@ -112,14 +113,22 @@ export class EtcdServer {
     const unlockDataDir = lockDataDir(join(config.dataDir, 'member'));
     const storage = await MemberStorage.open(config, logger, random);
     const requestTimeoutMs = 5000 + 2 * config.electionTimeoutMs;
+    // The lessor needs the member to propose checkpoints; the member is made after it.
+    let member: EtcdServer | undefined;
+    const proposeLeaseCheckpoint = config.enableLeaseCheckpoint
+      ? (request: LeaseCheckpointRequest) => member!.propose({ lease_checkpoint: request }).then(() => undefined)
+      : undefined;
     const stateMachine = StateMachine.open({
       directory: join(config.dataDir, 'member', 'snap'),
       logger,
       clock: monotonicClock(),
       minLeaseTtlSeconds: minLeaseTtlSeconds(config.electionTimeoutMs, config.heartbeatIntervalMs),
       expiredLeaseRetryIntervalMs: requestTimeoutMs,
+      proposeLeaseCheckpoint,
+      leaseCheckpointIntervalMs: config.leaseCheckpointIntervalMs,
     });
     const server = new EtcdServer(config, logger, storage, stateMachine, clock);
+    member = server;
     server.unlockDataDir = unlockDataDir;
     server.loop.startTicking(config.heartbeatIntervalMs);
     // etcd's lessor checks for expired leases every 500 ms; only the leader acts.

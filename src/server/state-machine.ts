@@ -8,7 +8,7 @@ import type { Logger } from '../pkg/logger.js';
 import { Backend } from '../backend/index.js';
 import { KVStore } from '../mvcc/index.js';
 import { WatchableStore } from '../mvcc/watch/index.js';
-import { Lessor, applyLeaseCheckpoint, applyLeaseGrant, applyLeaseRevoke, type LessorClock } from '../lease/index.js';
+import { Lessor, applyLeaseCheckpoint, applyLeaseGrant, applyLeaseRevoke, type LessorClock, type LeaseCheckpointRequest } from '../lease/index.js';
 import { KVApplier, type RangeRequest, type RangeResponse, type ResponseHeader } from './apply/index.js';
 import type { InternalRaftRequest } from './internal-request.js';
 
@@ -18,6 +18,9 @@ export interface StateMachineOptions {
   clock: LessorClock;
   minLeaseTtlSeconds: number;
   expiredLeaseRetryIntervalMs: number;
+  /** With --experimental-enable-lease-checkpoint: proposes a LeaseCheckpoint through Raft. */
+  proposeLeaseCheckpoint?: (request: LeaseCheckpointRequest) => Promise<void>;
+  leaseCheckpointIntervalMs?: number;
 }
 
 export class StateMachine {
@@ -37,6 +40,9 @@ export class StateMachine {
       clock: options.clock,
       minTtlSeconds: options.minLeaseTtlSeconds,
       expiredLeaseRetryIntervalMs: options.expiredLeaseRetryIntervalMs,
+      ...(options.proposeLeaseCheckpoint
+        ? { proposeCheckpoint: options.proposeLeaseCheckpoint, checkpointIntervalMs: options.leaseCheckpointIntervalMs }
+        : {}),
     });
     const store = KVStore.open(backend, { onKeyLeaseChange: (key, oldLease, newLease) => lessor.onKeyLeaseChange(key, oldLease, newLease) });
     const applier = new KVApplier(store, { leaseExists: (id) => lessor.lookup(id) !== undefined });

@@ -74,4 +74,24 @@ describe('restart', { timeout: 180_000 }, () => {
       intervalMs: 200,
     });
   });
+
+  it('with --experimental-enable-lease-checkpoint, a restart keeps the remaining TTL instead of resetting it', async () => {
+    const member = await MemberProcess.start({
+      extraFlags: ['--experimental-enable-lease-checkpoint', '--experimental-lease-checkpoint-interval=500ms'],
+    });
+    const granted = await etcdctlOk(member.endpoint, ['lease', 'grant', '30']);
+    const leaseId = /lease ([0-9a-f]+) granted/.exec(granted)?.[1];
+    assert.ok(leaseId, granted);
+    const remaining = async () => {
+      const text = await etcdctlOk(member.endpoint, ['lease', 'timetolive', leaseId]);
+      return Number(/remaining\((-?\d+)s\)/.exec(text)?.[1]);
+    };
+    // Let the lease run down; with 500 ms checkpoints the remainder is recorded many times over.
+    await waitFor('the lease to run down to 26 s or less', async () => (await remaining()) <= 26, { timeoutMs: 15_000, intervalMs: 250 });
+    await member.restart();
+    const afterRestart = await remaining();
+    // Without checkpoints etcd renews to TTL + election timeout (31 s); with them the remainder survives.
+    assert.ok(afterRestart <= 28, `remaining TTL after restart was ${afterRestart} s`);
+    assert.ok(afterRestart > 0);
+  });
 });
