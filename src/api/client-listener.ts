@@ -58,11 +58,6 @@ export async function listenForClients(options: {
   };
 }
 
-/** The host to bind for a client URL ("localhost" binds the IPv4 loopback, as etcd does). */
-export function bindHostOf(url: URL): string {
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  return host === 'localhost' ? '127.0.0.1' : host;
-}
 
 /** A duplex over `socket` whose readable side starts with `firstChunk`. */
 function streamStartingWith(socket: net.Socket, firstChunk: Buffer): Duplex {

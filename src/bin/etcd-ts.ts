@@ -3,7 +3,7 @@
 
 import { buildMemberConfig, ConfigError, ETCD_API_VERSION, parseCommandLine, usageText } from '../server/config.js';
 import { createLogger } from '../pkg/logger.js';
-import { startMember } from '../server/start-member.js';
+import { startMember } from '../api/start-member.js';
 import { PACKAGE_VERSION } from '../pkg/version.js';
 
 async function main(): Promise<void> {

@@ -3,18 +3,19 @@
 
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../pkg/logger.js';
-import type { MemberConfig } from './config.js';
-import { EtcdServer } from './etcd-server.js';
-import { formatId } from './membership/ids.js';
+import type { MemberConfig } from '../server/config.js';
+import { EtcdServer } from '../server/etcd-server.js';
+import { formatId } from '../server/membership/ids.js';
 import { serviceDefinition } from '../proto/index.js';
-import { kvService } from '../api/kv-service.js';
-import { maintenanceService } from '../api/maintenance-service.js';
-import { clusterService } from '../api/cluster-service.js';
-import { watchService } from '../api/watch-service.js';
-import { leaseService } from '../api/lease-service.js';
-import { listenForClients, bindHostOf, type ClientListener } from '../api/client-listener.js';
-import { httpRoutes } from '../api/http-routes.js';
-import { ETCD_API_VERSION } from './config.js';
+import { kvService } from './kv-service.js';
+import { maintenanceService } from './maintenance-service.js';
+import { clusterService } from './cluster-service.js';
+import { watchService } from './watch-service.js';
+import { leaseService } from './lease-service.js';
+import { listenForClients, type ClientListener } from './client-listener.js';
+import { bindHostOf } from '../pkg/url-host.js';
+import { httpRoutes } from './http-routes.js';
+import { ETCD_API_VERSION } from '../server/config.js';
 import { PACKAGE_VERSION } from '../pkg/version.js';
 
 // etcd lets a request be this much larger than --max-request-bytes on the
@@ -54,7 +55,10 @@ export async function startMember(config: MemberConfig, logger: Logger): Promise
   grpcServer.addService(
     serviceDefinition('Watch'),
     watchService({
-      watchableStore: server.watchableStore,
+      // A getter: a snapshot restore replaces the store; new streams use the new one.
+      get watchableStore() {
+        return server.watchableStore;
+      },
       header: (revision) => server.header(revision),
       progressNotifyIntervalMs: config.watchProgressNotifyIntervalMs,
       maxResponseBytes: config.maxRequestBytes + GRPC_OVERHEAD_BYTES,
