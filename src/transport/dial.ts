@@ -14,6 +14,8 @@ export interface DialRequest {
   url: URL;
   hello: Hello;
   timeoutMs: number;
+  /** Local address to dial from; the kernel picks when undefined. */
+  sourceAddress?: string | undefined;
 }
 
 export type DialResult =
@@ -28,9 +30,13 @@ export interface PendingDial {
 export function dial(request: DialRequest, done: (result: DialResult) => void): PendingDial {
   let finished = false;
   const received = new ByteQueue();
-  const socket = request.factory.connect(request.url, () => {
-    if (!finished) socket.write(encodeHello(request.hello));
-  });
+  const socket = request.factory.connect(
+    request.url,
+    () => {
+      if (!finished) socket.write(encodeHello(request.hello));
+    },
+    request.sourceAddress === undefined ? {} : { localAddress: request.sourceAddress },
+  );
   const timer = request.scheduler.schedule(request.timeoutMs, () =>
     fail(new Error(`dial ${request.url.host} timed out after ${request.timeoutMs} ms`), false),
   );

@@ -5,5 +5,5 @@ export { PeerTransport, type PeerTransportOptions } from './peer-transport.js';
 export { DEFAULT_TRANSPORT_LIMITS, type TransportLimits } from './limits.js';
 export type { PeerStats, PeerCounters, TransportCounters } from './stats.js';
 export { systemScheduler, type Scheduler, type TimerHandle } from './scheduler.js';
-export { tcpSocketFactory, parsePeerUrl, type SocketFactory } from './socket-factory.js';
+export { tcpSocketFactory, parsePeerUrl, sourceAddressFor, type SocketFactory, type DialOptions } from './socket-factory.js';
 export { Backoff, type BackoffOptions } from './backoff.js';

@@ -156,6 +156,7 @@ export class MessageStream {
     const pending = dial(
       {
         factory: context.factory,
+        sourceAddress: context.sourceAddress,
         scheduler: context.scheduler,
         url,
         timeoutMs: context.limits.dialTimeoutMs,

@@ -12,6 +12,8 @@ export interface PeerContext {
   peerId: number;
   limits: TransportLimits;
   factory: SocketFactory;
+  /** Local address outbound connections are made from (PeerTransportOptions.sourceAddress). */
+  sourceAddress: string | undefined;
   scheduler: Scheduler;
   logger: Logger;
   counters: PeerCounters;

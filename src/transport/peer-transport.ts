@@ -27,6 +27,12 @@ export interface PeerTransportOptions {
   clusterId: bigint;
   /** Where to accept peers' connections; port 0 picks a free port (see `port`). */
   listen: { host: string; port: number };
+  /**
+   * Local IP address to make outbound peer connections from, so each
+   * member's connections carry its own address (see sourceAddressFor, which
+   * derives it from the listen host). Undefined: the kernel chooses.
+   */
+  sourceAddress?: string;
   /** A message from a peer, in the order that peer sent it. */
   onMessage(message: Message): void;
   /** Messages to the peer were lost (queue full, link down): call RawNode.reportUnreachable. */
@@ -127,6 +133,7 @@ export class PeerTransport {
       peerId: id,
       limits: this.limits,
       factory: this.factory,
+      sourceAddress: this.options.sourceAddress,
       scheduler: this.scheduler,
       logger: this.logger,
       counters: this.countersOf(id),

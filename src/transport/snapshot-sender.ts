@@ -48,6 +48,7 @@ export class SnapshotSender {
     this.pendingDial = dial(
       {
         factory: context.factory,
+        sourceAddress: context.sourceAddress,
         scheduler: context.scheduler,
         url: this.url,
         timeoutMs: context.limits.dialTimeoutMs,

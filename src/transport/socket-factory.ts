@@ -7,15 +7,26 @@ import * as net from 'node:net';
 /** Probes idle connections so a peer that vanished without a word is noticed (by the kernel, not our timers). */
 const KEEPALIVE_IDLE_MS = 30_000;
 
+export interface DialOptions {
+  /**
+   * The local IP address outbound connections are made from. Members that
+   * each listen on their own address dial from it too, so whatever sits on
+   * the link (a firewall rule, a fault-injecting proxy in tests) can tell
+   * which member a connection comes from.
+   */
+  localAddress?: string;
+}
+
 export interface SocketFactory {
   /** Starts connecting to `url`; `onConnected` runs once the socket can carry bytes. */
-  connect(url: URL, onConnected: () => void): net.Socket;
+  connect(url: URL, onConnected: () => void, options?: DialOptions): net.Socket;
   createServer(onConnection: (socket: net.Socket) => void): net.Server;
 }
 
 export const tcpSocketFactory: SocketFactory = {
-  connect(url, onConnected) {
-    const socket = net.connect({ host: hostOf(url), port: Number(url.port) }, onConnected);
+  connect(url, onConnected, options = {}) {
+    const target = { host: hostOf(url), port: Number(url.port) };
+    const socket = net.connect(options.localAddress === undefined ? target : { ...target, localAddress: options.localAddress }, onConnected);
     // We batch writes ourselves; Nagle's delay would only add latency to heartbeats.
     socket.setNoDelay(true);
     socket.setKeepAlive(true, KEEPALIVE_IDLE_MS);
@@ -29,6 +40,18 @@ export const tcpSocketFactory: SocketFactory = {
 /** URL hostnames keep IPv6 brackets; sockets want them off. */
 function hostOf(url: URL): string {
   return url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+}
+
+/**
+ * The source address for outbound peer connections given the host the peer
+ * listener binds: that host when it is one specific IP address, otherwise
+ * none (a wildcard or a name leaves the choice to the kernel's routing).
+ */
+export function sourceAddressFor(listenHost: string): string | undefined {
+  const host = listenHost.startsWith('[') ? listenHost.slice(1, -1) : listenHost;
+  if (net.isIP(host) === 0) return undefined;
+  if (host === '0.0.0.0' || host === '::' || host === '::0') return undefined;
+  return host;
 }
 
 /** Parses a peer URL as etcd's --initial-advertise-peer-urls spells it; throws on anything unusable. */

@@ -4,7 +4,7 @@
 import * as net from 'node:net';
 import { EntryType, MessageType, type Message } from '../../src/raft/index.js';
 import type { Logger, LogFields } from '../../src/pkg/logger.js';
-import { PeerTransport, type TransportLimits } from '../../src/transport/index.js';
+import { PeerTransport, type SocketFactory, type TransportLimits } from '../../src/transport/index.js';
 import { ByteQueue } from '../../src/transport/byte-queue.js';
 import { HELLO_BYTES, Verdict, decodeHello, encodeVerdict } from '../../src/transport/wire.js';
 
@@ -48,13 +48,22 @@ export interface Member {
 
 export async function startMember(
   id: number,
-  options: { port?: number; clusterId?: bigint; limits?: Partial<TransportLimits> } = {},
+  options: {
+    port?: number;
+    host?: string;
+    sourceAddress?: string;
+    socketFactory?: SocketFactory;
+    clusterId?: bigint;
+    limits?: Partial<TransportLimits>;
+  } = {},
 ): Promise<Member> {
   const member: Member = { id, transport: undefined!, received: [], unreachable: [], snapshotStatuses: [], logs: [] };
   member.transport = new PeerTransport({
     localId: id,
     clusterId: options.clusterId ?? CLUSTER_ID,
-    listen: { host: HOST, port: options.port ?? 0 },
+    listen: { host: options.host ?? HOST, port: options.port ?? 0 },
+    ...(options.sourceAddress === undefined ? {} : { sourceAddress: options.sourceAddress }),
+    ...(options.socketFactory === undefined ? {} : { socketFactory: options.socketFactory }),
     onMessage: (message) => member.received.push(message),
     onUnreachable: (peerId) => member.unreachable.push(peerId),
     onSnapshotStatus: (peerId, delivered) => member.snapshotStatuses.push({ peerId, delivered }),
@@ -65,8 +74,8 @@ export async function startMember(
   return member;
 }
 
-export function urlOf(member: Member): string {
-  return `http://${HOST}:${member.transport.port}`;
+export function urlOf(member: Member, host = HOST): string {
+  return `http://${host}:${member.transport.port}`;
 }
 
 /** Makes every member a peer of every other. */
