@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { BatchTx, type PendingWrite } from './batch-tx.js';
@@ -205,6 +205,48 @@ export class Backend {
     renameSync(copyPath, join(this.directory, environmentFileName));
     rmSync(temporaryDirectory, { recursive: true, force: true });
     [this.environment, this.buckets] = openEnvironment(this.directory, this.options);
+  }
+
+  /**
+   * A consistent copy of the whole database (committed state, consistent
+   * index included), for a member that must be restored from a snapshot.
+   * LMDB's copy runs in a read transaction, so commits may continue meanwhile.
+   */
+  async snapshotBytes(): Promise<Buffer> {
+    this.commit();
+    const temporaryDirectory = join(this.directory, `snapshot-${process.pid}-${Date.now()}.tmp`);
+    rmSync(temporaryDirectory, { recursive: true, force: true });
+    mkdirSync(temporaryDirectory);
+    try {
+      await this.environment.backup(temporaryDirectory, true);
+      return readFileSync(join(temporaryDirectory, environmentFileName));
+    } finally {
+      rmSync(temporaryDirectory, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * Replaces the database in `directory` (which must not be open) with
+   * `bytes` from snapshotBytes(): written aside, fsync'd, then renamed in,
+   * so a crash leaves the old database or the new one, never a mix.
+   */
+  static replaceDatabase(directory: string, bytes: Uint8Array): void {
+    mkdirSync(directory, { recursive: true });
+    const temporaryPath = join(directory, `${environmentFileName}.restore.tmp`);
+    const descriptor = openSync(temporaryPath, 'w');
+    try {
+      for (let written = 0; written < bytes.length; ) written += writeSync(descriptor, bytes, written, bytes.length - written);
+      fsyncSync(descriptor);
+    } finally {
+      closeSync(descriptor);
+    }
+    renameSync(temporaryPath, join(directory, environmentFileName));
+    const directoryDescriptor = openSync(directory, 'r');
+    try {
+      fsyncSync(directoryDescriptor);
+    } finally {
+      closeSync(directoryDescriptor);
+    }
   }
 
   /** Commits pending writes and closes the file. */

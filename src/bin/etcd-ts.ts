@@ -53,6 +53,8 @@ async function main(): Promise<void> {
       },
     );
   };
+  // etcd exits once it has been removed from its cluster.
+  member.server.onRemoved(() => shutdown('removed from the cluster'));
   process.on('SIGTERM', () => shutdown('terminated'));
   process.on('SIGINT', () => shutdown('interrupt'));
 }

@@ -717,7 +717,9 @@ export class Raft {
     switch (message.type) {
       case MessageType.Prop:
         if (this.lead === 0) throw new ProposalDroppedError('no leader');
-        this.send({ ...message, to: this.lead });
+        // Sent as this node's own: a proposal relayed from a member that took
+        // us for the leader travels on our link to the leader, not on its own.
+        this.send({ ...message, from: this.id, to: this.lead });
         return;
       case MessageType.App:
         this.electionElapsed = 0;

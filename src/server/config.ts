@@ -21,6 +21,8 @@ export interface MemberConfig {
   heartbeatIntervalMs: number;
   electionTimeoutMs: number;
   snapshotCount: number;
+  /** Entries kept in memory behind a snapshot, so slow followers catch up from the log. */
+  snapshotCatchUpEntries: number;
   maxRequestBytes: number;
   maxTxnOps: number;
   quotaBackendBytes: number;
@@ -54,6 +56,7 @@ const FLAGS: Record<string, FlagSpec> = {
   'heartbeat-interval': { kind: 'uint', defaultValue: '100', help: 'Time (in milliseconds) of a heartbeat interval.' },
   'election-timeout': { kind: 'uint', defaultValue: '1000', help: 'Time (in milliseconds) for an election to timeout.' },
   'snapshot-count': { kind: 'uint', defaultValue: '100000', help: 'Number of committed transactions to trigger a snapshot to disk.' },
+  'experimental-snapshot-catchup-entries': { kind: 'uint', defaultValue: '5000', help: 'Number of entries for a slow follower to catch up after compacting the raft storage entries.' },
   'max-request-bytes': { kind: 'uint', defaultValue: String(1.5 * 1024 * 1024), help: 'Maximum client request size in bytes the server will accept.' },
   'max-txn-ops': { kind: 'uint', defaultValue: '128', help: 'Maximum number of operations permitted in a transaction.' },
   'quota-backend-bytes': { kind: 'uint', defaultValue: '0', help: 'Raise alarms when backend size exceeds the given quota (0 defaults to low space quota).' },
@@ -225,6 +228,7 @@ export function buildMemberConfig(values: FlagValues): MemberConfig {
     heartbeatIntervalMs,
     electionTimeoutMs,
     snapshotCount: parseUint('snapshot-count', values['snapshot-count']!),
+    snapshotCatchUpEntries: parseUint('experimental-snapshot-catchup-entries', values['experimental-snapshot-catchup-entries']!),
     maxRequestBytes: parseUint('max-request-bytes', values['max-request-bytes']!),
     maxTxnOps: parseUint('max-txn-ops', values['max-txn-ops']!),
     quotaBackendBytes: parseUint('quota-backend-bytes', values['quota-backend-bytes']!),

@@ -7,7 +7,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../pkg/logger.js';
 import type { MemberConfig } from './config.js';
-import { ProposalDroppedError, Role, type Entry, type SoftState, type Ready, EntryType } from '../raft/types.js';
+import { ConfChangeType, ProposalDroppedError, Role, type Entry, type SoftState, type Ready, type Snapshot, EntryType } from '../raft/types.js';
+import { decodeConfChange } from '../raft/index.js';
 import { RaftLoop } from './raft-loop.js';
 import { WaitRegistry } from './wait.js';
 import { RequestIdGenerator } from './request-id.js';
@@ -34,7 +35,9 @@ import type {
   ResponseHeader,
 } from './apply/index.js';
 import type { MemberRecord } from './membership/member-record.js';
-import { formatId } from './membership/ids.js';
+import { formatId, raftIdOf } from './membership/ids.js';
+import { ClusterPeers } from './cluster-peers.js';
+import { decodeSnapshotData } from './snapshot-data.js';
 
 export interface ServerClock {
   nowMs(): number;
@@ -54,12 +57,14 @@ export class EtcdServer {
   private readonly leaseUpkeep: LeaseUpkeep;
   private leaseUpkeepTimer: NodeJS.Timeout | undefined;
   private unlockDataDir: () => void = () => undefined;
+  private readonly peers: ClusterPeers;
+  private readonly removedListeners: Array<() => void> = [];
 
   private constructor(
     readonly config: MemberConfig,
     private readonly logger: Logger,
     private readonly storage: MemberStorage,
-    private readonly stateMachine: StateMachine,
+    private stateMachine: StateMachine,
     clock: ServerClock,
   ) {
     this.requestIds = new RequestIdGenerator(storage.memberId, clock.nowMs());
@@ -70,9 +75,7 @@ export class EtcdServer {
       storage.raftLog,
       {
         persist: (ready) => this.persist(ready),
-        send: () => {
-          // A single member has no peers; the transport arrives with clustering.
-        },
+        send: (messages) => this.peers.send(messages),
         apply: (entries) => this.applyEntries(entries),
         onSoftState: (state) => this.onSoftState(state),
         onReadStates: (states) => {
@@ -95,8 +98,36 @@ export class EtcdServer {
       this.applied,
       { retryIntervalMs: Math.max(100, config.electionTimeoutMs / 2), timeoutMs: this.requestTimeoutMs },
     );
+    // A getter: a snapshot from the leader replaces the state machine.
+    const server = this;
+    this.peers = new ClusterPeers(
+      storage.memberId,
+      storage.clusterId,
+      config.listenPeerUrls[0]!,
+      {
+        onMessage: (message) => {
+          if (this.stopped) return;
+          this.loop.node.step(message);
+          this.loop.schedule();
+        },
+        onUnreachable: (raftId) => {
+          if (this.stopped) return;
+          this.loop.node.reportUnreachable(raftId);
+          this.loop.schedule();
+        },
+        onSnapshotStatus: (raftId, delivered) => {
+          if (this.stopped) return;
+          this.loop.node.reportSnapshot(raftId, delivered);
+          this.loop.schedule();
+        },
+        snapshotData: async () => ({ members: this.storage.snapshotMembers(), database: await this.stateMachine.exportDatabase() }),
+      },
+      logger,
+    );
     this.leaseUpkeep = new LeaseUpkeep({
-      lessor: stateMachine.lessor,
+      get lessor() {
+        return server.stateMachine.lessor;
+      },
       proposeRevoke: (id) => this.propose({ lease_revoke: { ID: id } }),
       ...(config.enableLeaseCheckpoint ? { proposeCheckpoint: (request: LeaseCheckpointRequest) => this.propose({ lease_checkpoint: request }) } : {}),
       onError: (error) => this.logger.child('etcdserver/server.go').warn('failed to revoke lease', { error }),
@@ -130,6 +161,8 @@ export class EtcdServer {
     const server = new EtcdServer(config, logger, storage, stateMachine, clock);
     member = server;
     server.unlockDataDir = unlockDataDir;
+    await server.peers.start();
+    server.peers.syncMembers(storage.members());
     server.loop.startTicking(config.heartbeatIntervalMs);
     // etcd's lessor checks for expired leases every 500 ms; only the leader acts.
     server.leaseUpkeepTimer = setInterval(() => server.leaseUpkeep.tick(), 500);
@@ -275,6 +308,7 @@ export class EtcdServer {
     this.reads.stop();
     this.waits.rejectAll(serverErrors.stopped());
     await this.loop.stop();
+    await this.peers.stop();
     await this.storage.close();
     await this.stateMachine.close();
     this.unlockDataDir();
@@ -301,7 +335,28 @@ export class EtcdServer {
   }
 
   private async persist(ready: Ready): Promise<void> {
+    // The snapshot first, so the log that follows it has a base (as etcd's raft node does).
+    if (ready.snapshot) await this.restoreFromSnapshot(ready.snapshot);
     await this.storage.persist(ready);
+  }
+
+  /**
+   * A follower behind the leader's compacted log: replace the whole state
+   * machine with the leader's database copy, then record the snapshot.
+   */
+  private async restoreFromSnapshot(snapshot: Snapshot): Promise<void> {
+    const { members, database } = decodeSnapshotData(snapshot.data);
+    const logger = this.logger.child('etcdserver/server.go');
+    logger.info('applying snapshot', { 'incoming-leader-snapshot-index': snapshot.metadata.index, 'database-bytes': database.length });
+    this.stateMachine = await this.stateMachine.replaceWith(database);
+    await this.storage.saveReceivedSnapshot(snapshot.metadata, members);
+    this.applied.advanceTo(Math.max(snapshot.metadata.index, this.stateMachine.consistentIndex()));
+    this.peers.syncMembers(this.storage.members());
+    logger.info('applied snapshot', {
+      'applied-index': this.applied.applied,
+      'current-revision': this.stateMachine.currentRevision(),
+      'consistent-index': this.stateMachine.consistentIndex(),
+    });
   }
 
   private async applyEntries(entries: Entry[]): Promise<void> {
@@ -312,7 +367,7 @@ export class EtcdServer {
     const alreadyApplied = this.stateMachine.consistentIndex();
     for (const entry of entries) {
       if (entry.type === EntryType.ConfChange) {
-        this.storage.applyConfChangeEntry(entry);
+        this.applyConfChange(entry);
         continue;
       }
       if (entry.data.length === 0) {
@@ -341,6 +396,21 @@ export class EtcdServer {
     if (this.config.snapshotCount > 0 && this.storage.entriesSinceSnapshot(last.index) >= this.config.snapshotCount) {
       await this.storage.snapshot(last.index, () => this.stateMachine.backend.forceSync());
     }
+  }
+
+  private applyConfChange(entry: Entry): void {
+    this.storage.applyConfChangeEntry(entry);
+    this.peers.syncMembers(this.storage.members());
+    const change = decodeConfChange(entry.data);
+    if (change.type === ConfChangeType.RemoveNode && change.nodeId === raftIdOf(this.memberId)) {
+      this.logger.child('etcdserver/server.go').warn('the member has been permanently removed from the cluster', { 'local-member-id': formatId(this.memberId) });
+      for (const listener of this.removedListeners.splice(0)) setImmediate(listener);
+    }
+  }
+
+  /** Calls `listener` once this member has been removed from the cluster (it then stops serving). */
+  onRemoved(listener: () => void): void {
+    this.removedListeners.push(listener);
   }
 
   /** A lone voter need not wait out an election timeout to lead. */

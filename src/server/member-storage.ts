@@ -10,16 +10,12 @@ import { mkdir } from 'node:fs/promises';
 import { WriteAheadLog, WalNotFoundError, type OpenedLog } from '../wal/index.js';
 import { readSnapshots, writeSnapshot, type SnapshotRecord, type SnapshotMember } from './snapshot-files.js';
 import { RawNode, MemoryStorage, decodeConfChange, encodeConfChange } from '../raft/index.js';
-import { ConfChangeType, type Entry, type Ready } from '../raft/types.js';
+import { ConfChangeType, type Entry, type Ready, type SnapshotMetadata } from '../raft/types.js';
 import { computeClusterId, computeMemberId, formatId, raftIdOf, urlString } from './membership/ids.js';
 import type { MemberRecord } from './membership/member-record.js';
 import type { MemberAttributesRequest } from './internal-request.js';
 
 const EMPTY = new Uint8Array(0);
-
-// Entries kept in memory behind a snapshot, so a slow follower can catch up
-// from the log rather than by a snapshot (etcd keeps 5000).
-const SNAPSHOT_CATCH_UP_ENTRIES = 5000;
 
 interface WalMetadata {
   memberId: string;
@@ -46,6 +42,7 @@ export class MemberStorage {
     readonly raftNode: RawNode,
     private readonly snapDir: string,
     private snapshotIndex: number,
+    private readonly snapshotCatchUpEntries: number,
     private readonly logger: Logger,
   ) {}
 
@@ -91,7 +88,9 @@ export class MemberStorage {
       // ConfChange entries the log replays after it.
       const raftLog = MemoryStorage.withConfState({ voters: [], learners: [] });
       if (snapshot) raftLog.applySnapshot({ metadata: { index: snapshot.index, term: snapshot.term, confState: snapshot.confState }, data: EMPTY });
-      raftLog.setHardState(opened.hardState);
+      // A crash between the snapshot marker and the next hard state can leave
+      // a commit index below the snapshot's; a snapshot only holds committed entries.
+      raftLog.setHardState({ ...opened.hardState, commit: Math.max(opened.hardState.commit, snapshot?.index ?? 0) });
       if (opened.entries.length > 0) raftLog.append(opened.entries);
       walLogger.info('restarting local member', {
         'cluster-id': formatId(clusterId),
@@ -101,7 +100,7 @@ export class MemberStorage {
         'replayed-entries': opened.entries.length,
       });
       const node = new RawNode(raftConfig(raftIdOf(memberId), raftLog));
-      const storage = new MemberStorage(memberId, clusterId, opened.wal, raftLog, node, snapDir, snapshot?.index ?? 0, logger);
+      const storage = new MemberStorage(memberId, clusterId, opened.wal, raftLog, node, snapDir, snapshot?.index ?? 0, config.snapshotCatchUpEntries, logger);
       for (const member of snapshot?.members ?? []) storage.restoreMember(member);
       return storage;
     }
@@ -137,7 +136,7 @@ export class MemberStorage {
       'initial-cluster': initialMembers.map((member) => `${member.name}=${member.peerUrls.join(',')}`).join(','),
     });
     const node = new RawNode(raftConfig(raftIdOf(memberId), rebuiltLog));
-    return new MemberStorage(memberId, clusterId, wal, rebuiltLog, node, snapDir, 0, logger);
+    return new MemberStorage(memberId, clusterId, wal, rebuiltLog, node, snapDir, 0, config.snapshotCatchUpEntries, logger);
   }
 
   /** Writes a Ready's hard state and entries; durable before resolving when mustSync. */
@@ -223,16 +222,11 @@ export class MemberStorage {
       index: appliedIndex,
       term: snapshot.metadata.term,
       confState: snapshot.metadata.confState,
-      members: this.members().map((member) => ({
-        id: formatId(member.id),
-        name: member.name,
-        peerUrls: member.peerUrls,
-        clientUrls: member.clientUrls,
-        isLearner: member.isLearner,
-      })),
+      members: this.snapshotMembers(),
     });
     await this.wal.saveSnapshot({ index: appliedIndex, term: snapshot.metadata.term });
-    const compactTo = appliedIndex - SNAPSHOT_CATCH_UP_ENTRIES;
+    // Entries kept behind the snapshot let a slow follower catch up from the log rather than by a snapshot.
+    const compactTo = appliedIndex - this.snapshotCatchUpEntries;
     if (compactTo >= this.raftLog.firstIndex()) this.raftLog.compact(compactTo);
     const released = await this.wal.releaseLockTo(appliedIndex);
     this.snapshotIndex = appliedIndex;
@@ -241,6 +235,29 @@ export class MemberStorage {
       'compacted-raft-log-index': Math.max(compactTo, 0),
       'released-wal-segments': released.length,
     });
+  }
+
+  /**
+   * Records a snapshot received from the leader (after the state machine was
+   * restored from it): the snapshot record, the WAL marker, the membership.
+   */
+  async saveReceivedSnapshot(metadata: SnapshotMetadata, members: SnapshotMember[]): Promise<void> {
+    await writeSnapshot(this.snapDir, { index: metadata.index, term: metadata.term, confState: metadata.confState, members });
+    await this.wal.saveSnapshot({ index: metadata.index, term: metadata.term });
+    this.memberTable.clear();
+    for (const member of members) this.restoreMember(member);
+    this.snapshotIndex = metadata.index;
+  }
+
+  /** The member table in the form snapshots carry it. */
+  snapshotMembers(): SnapshotMember[] {
+    return this.members().map((member) => ({
+      id: formatId(member.id),
+      name: member.name,
+      peerUrls: member.peerUrls,
+      clientUrls: member.clientUrls,
+      isLearner: member.isLearner,
+    }));
   }
 
   private restoreMember(member: SnapshotMember): void {

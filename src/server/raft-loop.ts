@@ -85,7 +85,8 @@ export class RaftLoop {
     if (ready.readStates.length > 0) this.hooks.onReadStates(ready.readStates);
 
     await this.hooks.persist(ready);
-    if (ready.snapshot) this.storage.applySnapshot(ready.snapshot);
+    // The state machine was restored from the data in persist(); the log keeps only the metadata.
+    if (ready.snapshot) this.storage.applySnapshot({ metadata: ready.snapshot.metadata, data: new Uint8Array(0) });
     if (ready.hardState) this.storage.setHardState(ready.hardState);
     if (ready.entries.length > 0) this.storage.append(ready.entries);
 

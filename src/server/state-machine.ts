@@ -25,6 +25,7 @@ export interface StateMachineOptions {
 
 export class StateMachine {
   private constructor(
+    private readonly options: StateMachineOptions,
     readonly backend: Backend,
     readonly lessor: Lessor,
     readonly store: KVStore,
@@ -55,7 +56,22 @@ export class StateMachine {
       'consistent-term': term,
       'restored-leases': lessor.leaseCount,
     });
-    return new StateMachine(backend, lessor, store, new WatchableStore(store), applier);
+    return new StateMachine(options, backend, lessor, store, new WatchableStore(store), applier);
+  }
+
+  /** A consistent copy of the backend, for a member restored from a snapshot. */
+  exportDatabase(): Promise<Buffer> {
+    return this.backend.snapshotBytes();
+  }
+
+  /**
+   * Closes this state machine (its watchers end; clients watch again) and
+   * opens one on a leader's database copy.
+   */
+  async replaceWith(database: Uint8Array): Promise<StateMachine> {
+    await this.close();
+    Backend.replaceDatabase(this.options.directory, database);
+    return StateMachine.open(this.options);
   }
 
   /** Index of the last Raft entry whose effects the backend holds. */

@@ -1,0 +1,114 @@
+// The member's links to the other members: the peer transport, kept in step
+// with the member table (every member but this one is a peer), and the
+// leader's side of snapshot transfer: Raft hands out a snapshot message with
+// metadata only; the database copy and the member table are attached here,
+// off the Ready loop, before the message leaves.
+
+import { MessageType, type Message } from '../raft/types.js';
+import { PeerTransport } from '../transport/index.js';
+import type { Logger } from '../pkg/logger.js';
+import { bindHostOf } from '../pkg/url-host.js';
+import { raftIdOf } from './membership/ids.js';
+import type { MemberRecord } from './membership/member-record.js';
+import { encodeSnapshotData, type SnapshotData } from './snapshot-data.js';
+
+export interface ClusterPeersHooks {
+  onMessage(message: Message): void;
+  onUnreachable(raftId: number): void;
+  onSnapshotStatus(raftId: number, delivered: boolean): void;
+  /** The leader's current database copy and member table, for a snapshot message. */
+  snapshotData(): Promise<SnapshotData>;
+}
+
+export class ClusterPeers {
+  private readonly transport: PeerTransport;
+  private readonly peerUrls = new Map<number, string>();
+
+  constructor(
+    private readonly localMemberId: bigint,
+    clusterId: bigint,
+    listenPeerUrl: URL,
+    private readonly hooks: ClusterPeersHooks,
+    private readonly logger: Logger,
+  ) {
+    this.transport = new PeerTransport({
+      localId: raftIdOf(localMemberId),
+      clusterId,
+      listen: { host: bindHostOf(listenPeerUrl), port: Number(listenPeerUrl.port || 2380) },
+      onMessage: (message) => hooks.onMessage(message),
+      onUnreachable: (peerId) => hooks.onUnreachable(peerId),
+      onSnapshotStatus: (peerId, delivered) => hooks.onSnapshotStatus(peerId, delivered),
+      logger: logger.child('rafthttp/transport.go'),
+    });
+  }
+
+  start(): Promise<void> {
+    return this.transport.start();
+  }
+
+  /** Makes the transport's peers those of the member table (all members but this one). */
+  syncMembers(members: readonly MemberRecord[]): void {
+    const wanted = new Map<number, string[]>();
+    for (const member of members) {
+      if (member.id === this.localMemberId || member.peerUrls.length === 0) continue;
+      wanted.set(raftIdOf(member.id), member.peerUrls);
+    }
+    for (const raftId of [...this.peerUrls.keys()]) {
+      if (!wanted.has(raftId)) {
+        this.transport.removePeer(raftId);
+        this.peerUrls.delete(raftId);
+      }
+    }
+    for (const [raftId, urls] of wanted) {
+      const key = urls.join(',');
+      if (this.peerUrls.get(raftId) === key) continue;
+      try {
+        this.transport.addPeer(raftId, urls);
+        this.peerUrls.set(raftId, key);
+      } catch (error) {
+        this.logger.warn('cannot add peer', { 'remote-peer-id': raftId.toString(16), urls, error });
+      }
+    }
+  }
+
+  send(messages: readonly Message[]): void {
+    const plain: Message[] = [];
+    for (const message of messages) {
+      if (message.type === MessageType.Snap) this.sendSnapshot(message);
+      else plain.push(message);
+    }
+    if (plain.length > 0) this.transport.send(plain);
+  }
+
+  get peerCount(): number {
+    return this.peerUrls.size;
+  }
+
+  isConnected(raftId: number): boolean {
+    return this.transport.peerStats(raftId).connected;
+  }
+
+  stop(): Promise<void> {
+    return this.transport.stop();
+  }
+
+  private sendSnapshot(message: Message): void {
+    const metadata = message.snapshot?.metadata;
+    if (!metadata) return;
+    this.hooks.snapshotData().then(
+      (data) => {
+        const bytes = encodeSnapshotData(data);
+        this.logger.info('sending database snapshot', {
+          'remote-peer-id': message.to.toString(16),
+          'snapshot-index': metadata.index,
+          'size-bytes': bytes.length,
+        });
+        this.transport.send([{ ...message, snapshot: { metadata, data: bytes } }]);
+      },
+      (error: unknown) => {
+        this.logger.warn('cannot export the database for a snapshot', { 'remote-peer-id': message.to.toString(16), error });
+        this.hooks.onSnapshotStatus(message.to, false);
+      },
+    );
+  }
+}
