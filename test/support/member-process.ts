@@ -3,18 +3,13 @@
 // directory. Every process started here is killed by stopAllMembers(), which
 // tests register with `after`, so a failing test never leaves one behind.
 
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { freePort } from './free-port.js';
-import { waitFor } from './wait-for.js';
+import { ServerProcess, type MemberKind } from './server-process.js';
 
-export const PROJECT_ROOT = resolve(import.meta.dirname, '..', '..', '..');
-export const SERVER_ENTRY = join(PROJECT_ROOT, 'dist', 'src', 'bin', 'etcd-ts.js');
-export const REAL_ETCD_BINARY = '/usr/bin/etcd';
-
-export type MemberKind = 'etcd-ts' | 'etcd';
+export { PROJECT_ROOT, SERVER_ENTRY, REAL_ETCD_BINARY, type MemberKind } from './server-process.js';
 
 export interface MemberOptions {
   kind?: MemberKind;
@@ -26,9 +21,16 @@ export interface MemberOptions {
 const running = new Set<MemberProcess>();
 
 export class MemberProcess {
-  child: ChildProcess | undefined;
-  output = '';
-  private exitPromise: Promise<number | null> | undefined;
+  private process: ServerProcess | undefined;
+
+  get child() {
+    return this.process?.child;
+  }
+
+  /** Output of the current (latest) process start. */
+  get output(): string {
+    return this.process?.output ?? '';
+  }
 
   private constructor(
     readonly kind: MemberKind,
@@ -81,29 +83,8 @@ export class MemberProcess {
 
   /** Starts (or restarts) the process and waits until it serves clients. */
   async launch(): Promise<void> {
-    const command = this.kind === 'etcd' ? REAL_ETCD_BINARY : process.execPath;
-    const args = this.kind === 'etcd' ? this.flags() : ['--enable-source-maps', SERVER_ENTRY, ...this.flags()];
-    const child = spawn(command, args, {
-      env: { ...process.env, ...this.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.child = child;
-    this.output = '';
-    const append = (chunk: Buffer) => {
-      this.output += chunk.toString();
-      if (this.output.length > 1_000_000) this.output = this.output.slice(-500_000);
-    };
-    child.stdout!.on('data', append);
-    child.stderr!.on('data', append);
-    this.exitPromise = new Promise((resolveExit) => child.once('exit', (code) => resolveExit(code)));
-    await waitFor(
-      `${this.kind} member ${this.name} to serve clients`,
-      () => {
-        if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}:\n${this.output.slice(-4000)}`);
-        return this.output.includes('ready to serve client requests') || undefined;
-      },
-      { timeoutMs: 30_000 },
-    );
+    this.process = new ServerProcess(this.kind, this.flags(), { env: this.env });
+    await this.process.waitReady(`${this.kind} member ${this.name} to serve clients`);
   }
 
   /** SIGKILL: the process gets no chance to flush anything. */
@@ -127,16 +108,7 @@ export class MemberProcess {
   }
 
   private async signalAndWait(signal: NodeJS.Signals): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    child.kill(signal);
-    let timer: NodeJS.Timeout | undefined;
-    const exited = await Promise.race([this.exitPromise, new Promise((resolve) => (timer = setTimeout(() => resolve('timeout'), 10_000)))]);
-    clearTimeout(timer);
-    if (exited === 'timeout') {
-      child.kill('SIGKILL');
-      await this.exitPromise;
-    }
+    await this.process?.signalAndWait(signal);
   }
 }
 
