@@ -1,21 +1,43 @@
-// etcdserverpb.Cluster: the member list (membership changes come with
-// clustering and answer UNIMPLEMENTED until then).
+// etcdserverpb.Cluster: the member list and membership changes. Member ids
+// travel as decimal strings (the service is loaded with exact 64-bit
+// integers). Promotion is decided by the leader; a follower forwards it.
 
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { EtcdServer } from '../server/etcd-server.js';
+import type { MemberRecord } from '../server/membership/member-record.js';
+import type { LeaderForwarding } from './leader-forwarding.js';
 import { unary } from './unary.js';
 
-export function clusterService(server: EtcdServer): UntypedServiceImplementation {
+interface WireMember {
+  ID: string;
+  name: string;
+  peerURLs: string[];
+  clientURLs: string[];
+  isLearner: boolean;
+}
+
+function wireMember(member: MemberRecord): WireMember {
+  return { ID: member.id.toString(), name: member.name, peerURLs: member.peerUrls, clientURLs: member.clientUrls, isLearner: member.isLearner };
+}
+
+function memberId(text: string | number): bigint {
+  return BigInt(text);
+}
+
+export function clusterService(server: EtcdServer, forwarding: LeaderForwarding): UntypedServiceImplementation {
+  const header = () => server.header(server.currentRevision());
+  const list = (members: MemberRecord[]) => ({ header: header(), members: members.map(wireMember) });
   return {
-    MemberList: unary(() => ({
-      header: server.header(0),
-      members: server.members().map((member) => ({
-        ID: member.id.toString(),
-        name: member.name,
-        peerURLs: member.peerUrls,
-        clientURLs: member.clientUrls,
-        isLearner: member.isLearner,
-      })),
-    })),
+    MemberList: unary(() => list(server.members())),
+    MemberAdd: unary(async (request: { peerURLs: string[]; isLearner: boolean }) => {
+      const { member, members } = await server.addMember(request.peerURLs, request.isLearner);
+      return { header: header(), member: wireMember(member), members: members.map(wireMember) };
+    }),
+    MemberRemove: unary(async (request: { ID: string }) => list(await server.removeMember(memberId(request.ID)))),
+    MemberUpdate: unary(async (request: { ID: string; peerURLs: string[] }) => list(await server.updateMember(memberId(request.ID), request.peerURLs))),
+    MemberPromote: unary(async (request: { ID: string }) => {
+      if (!server.isLeader) return forwarding.unary('Cluster', 'MemberPromote', request, 10_000);
+      return list(await server.promoteMember(memberId(request.ID)));
+    }),
   };
 }

@@ -62,6 +62,7 @@ const ETCD_GRPC_ERRORS: Array<[CodeName, string]> = [
   ['UNAVAILABLE', 'etcdserver: request timed out, possibly due to previous leader failure'],
   ['UNAVAILABLE', 'etcdserver: request timed out, possibly due to connection lost'],
   ['UNAVAILABLE', 'etcdserver: request timed out, waiting for the applied index took too long'],
+  ['UNAVAILABLE', 'etcdserver: request timed out, leader transfer took too long'],
   ['UNAVAILABLE', 'etcdserver: unhealthy cluster'],
   ['DATA_LOSS', 'etcdserver: corrupt cluster'],
   ['FAILED_PRECONDITION', 'etcdserver: rpc not supported for learner'],

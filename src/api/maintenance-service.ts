@@ -1,6 +1,7 @@
-// etcdserverpb.Maintenance: Status for `etcdctl endpoint status`; the rest
-// of the service (snapshot, defragment, alarms, move-leader) comes later and
-// answers UNIMPLEMENTED until then.
+// etcdserverpb.Maintenance: Status for `etcdctl endpoint status` and
+// MoveLeader; the rest of the service (snapshot, defragment, alarms) comes
+// later and answers UNIMPLEMENTED until then. Loaded with exact 64-bit
+// integers, so member ids arrive whole.
 
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { EtcdServer } from '../server/etcd-server.js';
@@ -10,5 +11,9 @@ import { unary } from './unary.js';
 export function maintenanceService(server: EtcdServer): UntypedServiceImplementation {
   return {
     Status: unary(() => ({ ...server.status(), version: ETCD_API_VERSION })),
+    MoveLeader: unary(async (request: { targetID: string }) => {
+      await server.moveLeader(BigInt(request.targetID));
+      return { header: server.header(server.currentRevision()) };
+    }),
   };
 }

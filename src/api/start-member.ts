@@ -15,6 +15,7 @@ import { leaseService } from './lease-service.js';
 import { listenForClients, type ClientListener } from './client-listener.js';
 import { bindHostOf } from '../pkg/url-host.js';
 import { httpRoutes } from './http-routes.js';
+import { LeaderForwarding } from './leader-forwarding.js';
 import { ETCD_API_VERSION } from '../server/config.js';
 import { PACKAGE_VERSION } from '../pkg/version.js';
 
@@ -50,8 +51,9 @@ export async function startMember(config: MemberConfig, logger: Logger): Promise
     'grpc.http2.min_ping_interval_without_data_ms': 5000,
   });
   grpcServer.addService(serviceDefinition('KV'), kvService(server));
-  grpcServer.addService(serviceDefinition('Maintenance'), maintenanceService(server));
-  grpcServer.addService(serviceDefinition('Cluster'), clusterService(server));
+  const forwarding = new LeaderForwarding(() => server.leaderClientUrls());
+  grpcServer.addService(serviceDefinition('Maintenance', { exactLongs: true }), maintenanceService(server));
+  grpcServer.addService(serviceDefinition('Cluster', { exactLongs: true }), clusterService(server, forwarding));
   grpcServer.addService(
     serviceDefinition('Watch'),
     watchService({
@@ -103,6 +105,7 @@ export async function startMember(config: MemberConfig, logger: Logger): Promise
     async stop() {
       for (const listener of clientListeners) await listener.close();
       grpcServer.forceShutdown();
+      forwarding.close();
       await server.stop();
     },
   };

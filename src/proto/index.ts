@@ -25,19 +25,27 @@ export const CONVERSION_OPTIONS = {
   oneofs: true,
 } as const;
 
-let cachedPackage: grpc.GrpcObject | undefined;
+const cachedPackages = new Map<boolean, grpc.GrpcObject>();
 
-/** The gRPC package object: `etcdserverpb.KV.service`, `etcdserverpb.Watch.service`, ... */
-export function loadGrpcPackage(): grpc.GrpcObject {
-  if (!cachedPackage) {
-    const definition = protoLoader.loadSync(PROTO_FILES, { ...CONVERSION_OPTIONS, includeDirs: [PROTO_DIR] });
-    cachedPackage = grpc.loadPackageDefinition(definition);
+/**
+ * The gRPC package object: `etcdserverpb.KV.service`, `etcdserverpb.Watch.service`, ...
+ * With `exactLongs`, 64-bit integers decode as decimal strings: member ids
+ * use all 64 bits, which a JS number cannot hold.
+ */
+export function loadGrpcPackage(options: { exactLongs?: boolean } = {}): grpc.GrpcObject {
+  const exactLongs = options.exactLongs ?? false;
+  let cached = cachedPackages.get(exactLongs);
+  if (!cached) {
+    const longs = exactLongs ? String : Number;
+    const definition = protoLoader.loadSync(PROTO_FILES, { ...CONVERSION_OPTIONS, longs, includeDirs: [PROTO_DIR] });
+    cached = grpc.loadPackageDefinition(definition);
+    cachedPackages.set(exactLongs, cached);
   }
-  return cachedPackage;
+  return cached;
 }
 
-export function serviceDefinition(serviceName: string): grpc.ServiceDefinition {
-  const etcdserverpb = loadGrpcPackage()['etcdserverpb'] as grpc.GrpcObject;
+export function serviceDefinition(serviceName: string, options: { exactLongs?: boolean } = {}): grpc.ServiceDefinition {
+  const etcdserverpb = loadGrpcPackage(options)['etcdserverpb'] as grpc.GrpcObject;
   const service = etcdserverpb[serviceName] as grpc.ServiceClientConstructor | undefined;
   if (!service) throw new Error(`unknown gRPC service etcdserverpb.${serviceName}`);
   return service.service;

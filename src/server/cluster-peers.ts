@@ -5,7 +5,7 @@
 // off the Ready loop, before the message leaves.
 
 import { MessageType, type Message } from '../raft/types.js';
-import { PeerTransport } from '../transport/index.js';
+import { PeerTransport, sourceAddressFor } from '../transport/index.js';
 import type { Logger } from '../pkg/logger.js';
 import { bindHostOf } from '../pkg/url-host.js';
 import { raftIdOf } from './membership/ids.js';
@@ -31,10 +31,14 @@ export class ClusterPeers {
     private readonly hooks: ClusterPeersHooks,
     private readonly logger: Logger,
   ) {
+    const listenHost = bindHostOf(listenPeerUrl);
+    const sourceAddress = sourceAddressFor(listenHost);
     this.transport = new PeerTransport({
       localId: raftIdOf(localMemberId),
       clusterId,
-      listen: { host: bindHostOf(listenPeerUrl), port: Number(listenPeerUrl.port || 2380) },
+      listen: { host: listenHost, port: Number(listenPeerUrl.port || 2380) },
+      // Dial from the listen address, so a peer can tell members apart by address.
+      ...(sourceAddress === undefined ? {} : { sourceAddress }),
       onMessage: (message) => hooks.onMessage(message),
       onUnreachable: (peerId) => hooks.onUnreachable(peerId),
       onSnapshotStatus: (peerId, delivered) => hooks.onSnapshotStatus(peerId, delivered),
@@ -48,27 +52,32 @@ export class ClusterPeers {
 
   /** Makes the transport's peers those of the member table (all members but this one). */
   syncMembers(members: readonly MemberRecord[]): void {
-    const wanted = new Map<number, string[]>();
-    for (const member of members) {
-      if (member.id === this.localMemberId || member.peerUrls.length === 0) continue;
-      wanted.set(raftIdOf(member.id), member.peerUrls);
+    const wanted = new Set(members.map((member) => raftIdOf(member.id)));
+    for (const raftId of [...this.peerUrls.keys()]) if (!wanted.has(raftId)) this.removeRaftId(raftId);
+    for (const member of members) this.addOrUpdate(member.id, member.peerUrls);
+  }
+
+  /** Sends to `memberId` at `peerUrls` from now on (the local member is skipped). */
+  addOrUpdate(memberId: bigint, peerUrls: readonly string[]): void {
+    if (memberId === this.localMemberId || peerUrls.length === 0) return;
+    const raftId = raftIdOf(memberId);
+    const key = peerUrls.join(',');
+    if (this.peerUrls.get(raftId) === key) return;
+    try {
+      this.transport.addPeer(raftId, peerUrls);
+      this.peerUrls.set(raftId, key);
+    } catch (error) {
+      this.logger.warn('cannot add peer', { 'remote-peer-id': raftId.toString(16), urls: peerUrls, error });
     }
-    for (const raftId of [...this.peerUrls.keys()]) {
-      if (!wanted.has(raftId)) {
-        this.transport.removePeer(raftId);
-        this.peerUrls.delete(raftId);
-      }
-    }
-    for (const [raftId, urls] of wanted) {
-      const key = urls.join(',');
-      if (this.peerUrls.get(raftId) === key) continue;
-      try {
-        this.transport.addPeer(raftId, urls);
-        this.peerUrls.set(raftId, key);
-      } catch (error) {
-        this.logger.warn('cannot add peer', { 'remote-peer-id': raftId.toString(16), urls, error });
-      }
-    }
+  }
+
+  remove(memberId: bigint): void {
+    if (memberId !== this.localMemberId) this.removeRaftId(raftIdOf(memberId));
+  }
+
+  private removeRaftId(raftId: number): void {
+    if (!this.peerUrls.delete(raftId)) return;
+    this.transport.removePeer(raftId);
   }
 
   send(messages: readonly Message[]): void {

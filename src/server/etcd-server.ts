@@ -15,7 +15,9 @@ import { RequestIdGenerator } from './request-id.js';
 import { AppliedIndexWaiter } from './applied-index-waiter.js';
 import { LinearizableReads } from './linearizable-reads.js';
 import { serverErrors } from './errors.js';
-import { MemberStorage } from './member-storage.js';
+import { MemberStorage, type MemberContext } from './member-storage.js';
+import { checkAddMember, checkPromoteMember, checkRemoveMember, checkUpdateMember, normalizePeerUrls, type ClusterView } from './membership/reconfiguration.js';
+import { membershipErrors } from './membership/errors.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { StateMachine } from './state-machine.js';
 import { LeaseUpkeep, NotPrimaryError, leaseIdFromRequestId, minLeaseTtlSeconds, type LeaseGrantRequest, type LeaseGrantResult, type LeaseRevokeRequest, type LeaseStatus, type LeaseCheckpointRequest } from '../lease/index.js';
@@ -35,7 +37,7 @@ import type {
   ResponseHeader,
 } from './apply/index.js';
 import type { MemberRecord } from './membership/member-record.js';
-import { formatId, raftIdOf } from './membership/ids.js';
+import { computeMemberId, formatId, raftIdOf, urlString } from './membership/ids.js';
 import { ClusterPeers } from './cluster-peers.js';
 import { decodeSnapshotData } from './snapshot-data.js';
 
@@ -163,6 +165,14 @@ export class EtcdServer {
     server.unlockDataDir = unlockDataDir;
     await server.peers.start();
     server.peers.syncMembers(storage.members());
+    // A member joining a running cluster learns the membership from the log;
+    // until then it answers the members named in --initial-cluster.
+    if (storage.members().length === 0) {
+      for (const urls of config.initialCluster.values()) {
+        const peerUrls = urls.map(urlString);
+        server.peers.addOrUpdate(computeMemberId(peerUrls, config.initialClusterToken), peerUrls);
+      }
+    }
     server.loop.startTicking(config.heartbeatIntervalMs);
     // etcd's lessor checks for expired leases every 500 ms; only the leader acts.
     server.leaseUpkeepTimer = setInterval(() => server.leaseUpkeep.tick(), 500);
@@ -276,6 +286,98 @@ export class EtcdServer {
     return this.storage.members();
   }
 
+  // ---- membership: changes go through Raft as ConfChange entries ----
+
+  get isLearner(): boolean {
+    return this.storage.isLearner();
+  }
+
+  get isLeader(): boolean {
+    return this.softState.role === Role.Leader;
+  }
+
+  /** The leader's client URLs, for requests only the leader can answer; empty while there is none. */
+  leaderClientUrls(): string[] {
+    const leaderId = this.leaderId;
+    return this.storage.members().find((member) => member.id === leaderId)?.clientUrls ?? [];
+  }
+
+  /**
+   * MemberAdd. Unlike etcd, the new member's id is derived from its peer URLs
+   * and the cluster token alone (etcd mixes in the time), so the new member
+   * derives the same id itself when it starts with --initial-cluster-state=existing.
+   */
+  async addMember(peerUrls: string[], isLearner: boolean): Promise<{ member: MemberRecord; members: MemberRecord[] }> {
+    const urls = normalizePeerUrls(peerUrls);
+    const id = computeMemberId(urls, this.config.initialClusterToken);
+    checkAddMember(this.clusterView(), { id, peerUrls: urls, isLearner });
+    await this.proposeMemberChange(isLearner ? ConfChangeType.AddLearnerNode : ConfChangeType.AddNode, { id: formatId(id), name: '', peerUrls: urls, isLearner });
+    const members = this.storage.members();
+    return { member: members.find((member) => member.id === id) ?? { id, name: '', peerUrls: urls, clientUrls: [], isLearner }, members };
+  }
+
+  async removeMember(id: bigint): Promise<MemberRecord[]> {
+    const member = checkRemoveMember(this.clusterView(), id);
+    await this.proposeMemberChange(ConfChangeType.RemoveNode, { id: formatId(id), name: member.name, peerUrls: member.peerUrls, isLearner: member.isLearner });
+    return this.storage.members();
+  }
+
+  async updateMember(id: bigint, peerUrls: string[]): Promise<MemberRecord[]> {
+    const urls = normalizePeerUrls(peerUrls);
+    const member = checkUpdateMember(this.clusterView(), id, urls);
+    await this.proposeMemberChange(ConfChangeType.UpdateNode, { id: formatId(id), name: member.name, peerUrls: urls, isLearner: member.isLearner });
+    return this.storage.members();
+  }
+
+  /** Only the leader knows whether the learner caught up; others get "not leader" (the API forwards). */
+  async promoteMember(id: bigint): Promise<MemberRecord[]> {
+    if (!this.isLeader) throw serverErrors.notLeader();
+    const progress = this.storage.raftNode.status().progress;
+    const learnerMatch = progress?.get(raftIdOf(id))?.match ?? 0;
+    const leaderMatch = progress?.get(raftIdOf(this.memberId))?.match ?? 0;
+    const member = checkPromoteMember(this.clusterView(), id, learnerMatch, leaderMatch);
+    await this.proposeMemberChange(ConfChangeType.AddNode, { id: formatId(id), name: member.name, peerUrls: member.peerUrls, isLearner: false });
+    return this.storage.members();
+  }
+
+  /** Maintenance.MoveLeader: only the leader hands over, to a voter, and waits until it has. */
+  async moveLeader(targetId: bigint): Promise<void> {
+    if (!this.isLeader) throw serverErrors.notLeader();
+    const target = this.storage.members().find((member) => member.id === targetId);
+    if (!target || target.isLearner) throw membershipErrors.badLeaderTransferee();
+    if (targetId === this.memberId) return;
+    const deadline = Date.now() + this.requestTimeoutMs;
+    this.loop.node.transferLeader(raftIdOf(targetId));
+    this.loop.schedule();
+    while (this.leaderId !== targetId) {
+      if (this.stopped) throw serverErrors.stopped();
+      if (Date.now() > deadline) throw membershipErrors.leaderTransferTimeout();
+      await new Promise((resolve) => setTimeout(resolve, this.config.heartbeatIntervalMs));
+    }
+  }
+
+  private clusterView(): ClusterView {
+    return {
+      members: this.storage.members(),
+      localMemberId: this.memberId,
+      isConnected: (memberId) => memberId === this.memberId || this.peers.isConnected(raftIdOf(memberId)),
+    };
+  }
+
+  private async proposeMemberChange(type: ConfChangeType, member: MemberContext): Promise<void> {
+    if (this.stopped) throw serverErrors.stopped();
+    const id = this.requestIds.nextId();
+    const result = this.waits.register<unknown>(id, this.requestTimeoutMs, () => serverErrors.timeout());
+    try {
+      this.storage.proposeMemberChange(type, { ...member, requestId: id.toString() });
+    } catch (error) {
+      this.waits.reject(id, error instanceof ProposalDroppedError ? (this.softState.leader === 0 ? serverErrors.noLeader() : serverErrors.leaderChanged()) : (error as Error));
+    }
+    this.loop.schedule();
+    const outcome = await result;
+    if (outcome instanceof Error) throw outcome;
+  }
+
   async checkHealth(): Promise<{ health: boolean; reason: string }> {
     if (this.softState.leader === 0) return { health: false, reason: 'RAFT NO LEADER' };
     try {
@@ -296,7 +398,7 @@ export class EtcdServer {
       raftAppliedIndex: this.applied.applied,
       dbSize: this.stateMachine.sizeBytes(),
       dbSizeInUse: this.stateMachine.sizeInUseBytes(),
-      isLearner: false,
+      isLearner: this.storage.isLearner(),
       errors: [] as string[],
     };
   }
@@ -367,7 +469,8 @@ export class EtcdServer {
     const alreadyApplied = this.stateMachine.consistentIndex();
     for (const entry of entries) {
       if (entry.type === EntryType.ConfChange) {
-        this.applyConfChange(entry);
+        const context = this.applyConfChange(entry);
+        if (context?.requestId) outcomes.push([BigInt(context.requestId), null]);
         continue;
       }
       if (entry.data.length === 0) {
@@ -398,14 +501,17 @@ export class EtcdServer {
     }
   }
 
-  private applyConfChange(entry: Entry): void {
-    this.storage.applyConfChangeEntry(entry);
-    this.peers.syncMembers(this.storage.members());
+  private applyConfChange(entry: Entry): MemberContext | undefined {
+    const context = this.storage.applyConfChangeEntry(entry);
     const change = decodeConfChange(entry.data);
+    const changedMemberId = this.storage.memberIdOfRaftId(change.nodeId);
+    if (change.type === ConfChangeType.RemoveNode) this.peers.remove(changedMemberId);
+    else this.peers.addOrUpdate(changedMemberId, this.storage.members().find((member) => member.id === changedMemberId)?.peerUrls ?? []);
     if (change.type === ConfChangeType.RemoveNode && change.nodeId === raftIdOf(this.memberId)) {
       this.logger.child('etcdserver/server.go').warn('the member has been permanently removed from the cluster', { 'local-member-id': formatId(this.memberId) });
       for (const listener of this.removedListeners.splice(0)) setImmediate(listener);
     }
+    return context;
   }
 
   /** Calls `listener` once this member has been removed from the cluster (it then stops serving). */

@@ -8,6 +8,8 @@ import type { Logger } from '../pkg/logger.js';
 import type { MemberConfig } from './config.js';
 import { mkdir } from 'node:fs/promises';
 import { WriteAheadLog, WalNotFoundError, type OpenedLog } from '../wal/index.js';
+import { awaitClusterIdFromPeer } from '../transport/index.js';
+import { bindHostOf } from '../pkg/url-host.js';
 import { readSnapshots, writeSnapshot, type SnapshotRecord, type SnapshotMember } from './snapshot-files.js';
 import { RawNode, MemoryStorage, decodeConfChange, encodeConfChange } from '../raft/index.js';
 import { ConfChangeType, type Entry, type Ready, type SnapshotMetadata } from '../raft/types.js';
@@ -22,12 +24,13 @@ interface WalMetadata {
   clusterId: string;
 }
 
-/** What a bootstrap ConfChange carries in its context: the member being added. */
-interface MemberContext {
+/** What a ConfChange carries in its context: the member it is about, and the proposer's request id. */
+export interface MemberContext {
   id: string;
   name: string;
   peerUrls: string[];
   isLearner: boolean;
+  requestId?: string;
 }
 
 export class MemberStorage {
@@ -105,9 +108,7 @@ export class MemberStorage {
       return storage;
     }
 
-    if (config.initialClusterState === 'existing') {
-      throw new Error('joining an existing cluster (--initial-cluster-state=existing) is not supported yet');
-    }
+    if (config.initialClusterState === 'existing') return MemberStorage.join(config, logger, walDir, snapDir, raftConfig);
     const initialMembers: MemberContext[] = [...config.initialCluster.entries()].map(([name, urls]) => {
       const peerUrls = urls.map(urlString);
       return { id: formatId(computeMemberId(peerUrls, config.initialClusterToken)), name, peerUrls, isLearner: false };
@@ -139,14 +140,45 @@ export class MemberStorage {
     return new MemberStorage(memberId, clusterId, wal, rebuiltLog, node, snapDir, 0, config.snapshotCatchUpEntries, logger);
   }
 
+  /**
+   * A member added to a running cluster starts with an empty log; the leader
+   * sends it the log (or a snapshot), membership included. Its id derives
+   * from its peer URLs as MemberAdd derived it; the cluster id comes from
+   * the first peer that contacts it.
+   */
+  private static async join(
+    config: MemberConfig,
+    logger: Logger,
+    walDir: string,
+    snapDir: string,
+    raftConfig: (id: number, storage: MemoryStorage) => ConstructorParameters<typeof RawNode>[0],
+  ): Promise<MemberStorage> {
+    const ownPeerUrls = config.initialCluster.get(config.name)!.map(urlString);
+    const memberId = computeMemberId(ownPeerUrls, config.initialClusterToken);
+    const listenUrl = config.listenPeerUrls[0]!;
+    const walLogger = logger.child('etcdserver/storage.go');
+    walLogger.info('waiting for the existing cluster to contact this member', { 'local-member-id': formatId(memberId), 'listen-peer-url': urlString(listenUrl) });
+    const clusterId = await awaitClusterIdFromPeer({
+      listen: { host: bindHostOf(listenUrl), port: Number(listenUrl.port || 2380) },
+      localId: raftIdOf(memberId),
+      timeoutMs: 5 * 60_000,
+    });
+    const metadata: WalMetadata = { memberId: formatId(memberId), clusterId: formatId(clusterId) };
+    const wal = await WriteAheadLog.create(walDir, Buffer.from(JSON.stringify(metadata)));
+    walLogger.info('starting local member', { 'local-member-id': formatId(memberId), 'cluster-id': formatId(clusterId), 'initial-cluster-state': 'existing' });
+    const raftLog = MemoryStorage.withConfState({ voters: [], learners: [] });
+    const node = new RawNode(raftConfig(raftIdOf(memberId), raftLog));
+    return new MemberStorage(memberId, clusterId, wal, raftLog, node, snapDir, 0, config.snapshotCatchUpEntries, logger);
+  }
+
   /** Writes a Ready's hard state and entries; durable before resolving when mustSync. */
   persist(ready: Ready): Promise<void> {
     if (!ready.hardState && ready.entries.length === 0) return Promise.resolve();
     return this.wal.save(ready.hardState, ready.entries, ready.mustSync);
   }
 
-  /** Applies a committed ConfChange to Raft and to the member table. */
-  applyConfChangeEntry(entry: Entry): void {
+  /** Applies a committed ConfChange to Raft and to the member table; returns its context. */
+  applyConfChangeEntry(entry: Entry): MemberContext | undefined {
     const change = decodeConfChange(entry.data);
     this.raftNode.applyConfChange(change);
     const context = change.context.length > 0 ? (JSON.parse(Buffer.from(change.context).toString()) as MemberContext) : undefined;
@@ -174,10 +206,34 @@ export class MemberStorage {
       }
       case ConfChangeType.RemoveNode:
         this.memberTable.delete(memberId);
+        this.logger.child('membership/cluster.go').info('removed member', {
+          'cluster-id': formatId(this.clusterId),
+          'local-member-id': formatId(this.memberId),
+          'removed-remote-peer-id': formatId(memberId),
+        });
         break;
-      case ConfChangeType.UpdateNode:
+      case ConfChangeType.UpdateNode: {
+        const existing = this.memberTable.get(memberId);
+        if (existing && context) existing.peerUrls = [...context.peerUrls];
+        this.logger.child('membership/cluster.go').info('updated member', {
+          'cluster-id': formatId(this.clusterId),
+          'local-member-id': formatId(this.memberId),
+          'updated-remote-peer-id': formatId(memberId),
+          'updated-remote-peer-peer-urls': context?.peerUrls ?? [],
+        });
         break;
+      }
     }
+    return context;
+  }
+
+  /** Proposes a membership change whose context names the member (throws ProposalDroppedError). */
+  proposeMemberChange(type: ConfChangeType, member: MemberContext): void {
+    this.raftNode.proposeConfChange({ type, nodeId: raftIdOf(BigInt(`0x${member.id}`)), context: Buffer.from(JSON.stringify(member)) });
+  }
+
+  isLearner(): boolean {
+    return this.memberTable.get(this.memberId)?.isLearner ?? false;
   }
 
   setMemberAttributes(request: MemberAttributesRequest): void {

@@ -7,3 +7,4 @@ export type { PeerStats, PeerCounters, TransportCounters } from './stats.js';
 export { systemScheduler, type Scheduler, type TimerHandle } from './scheduler.js';
 export { tcpSocketFactory, parsePeerUrl, sourceAddressFor, type SocketFactory, type DialOptions } from './socket-factory.js';
 export { Backoff, type BackoffOptions } from './backoff.js';
+export { awaitClusterIdFromPeer, type ClusterIdProbeOptions } from './cluster-id-probe.js';

@@ -1,0 +1,51 @@
+// Requests only the leader can answer (promoting a learner, lease renewals
+// and TTLs), forwarded by a follower to the leader's client URL over gRPC,
+// as etcd's followers forward them over their peer links.
+
+import * as grpc from '@grpc/grpc-js';
+import { loadGrpcPackage } from '../proto/index.js';
+import { serverErrors } from '../server/errors.js';
+
+export type ForwardedService = 'Cluster' | 'Lease';
+
+export class LeaderForwarding {
+  private readonly clients = new Map<string, grpc.Client>();
+
+  constructor(private readonly leaderClientUrls: () => string[]) {}
+
+  /** Calls `method` of `service` on the leader; rejects with "no leader" when there is none. */
+  unary<Response>(service: ForwardedService, method: string, request: object, timeoutMs: number): Promise<Response> {
+    const client = this.clientFor(service);
+    if (!client) return Promise.reject(serverErrors.noLeader());
+    const call = (client as unknown as Record<string, Function>)[method]!.bind(client);
+    return new Promise((resolve, reject) => {
+      call(request, { deadline: Date.now() + timeoutMs }, (error: grpc.ServiceError | null, response: Response) => (error ? reject(error) : resolve(response)));
+    });
+  }
+
+  /** A client stream to the leader (e.g. LeaseKeepAlive); undefined while there is no leader. */
+  duplex(service: ForwardedService, method: string): grpc.ClientDuplexStream<object, object> | undefined {
+    const client = this.clientFor(service);
+    if (!client) return undefined;
+    return (client as unknown as Record<string, () => grpc.ClientDuplexStream<object, object>>)[method]!.call(client);
+  }
+
+  close(): void {
+    for (const client of this.clients.values()) client.close();
+    this.clients.clear();
+  }
+
+  private clientFor(service: ForwardedService): grpc.Client | undefined {
+    const url = this.leaderClientUrls()[0];
+    if (!url) return undefined;
+    const key = `${service} ${url}`;
+    let client = this.clients.get(key);
+    if (!client) {
+      const etcdserverpb = loadGrpcPackage({ exactLongs: true })['etcdserverpb'] as grpc.GrpcObject;
+      const Constructor = etcdserverpb[service] as grpc.ServiceClientConstructor;
+      client = new Constructor(new URL(url).host, grpc.credentials.createInsecure());
+      this.clients.set(key, client);
+    }
+    return client;
+  }
+}
