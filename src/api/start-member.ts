@@ -16,6 +16,7 @@ import { listenForClients, type ClientListener } from './client-listener.js';
 import { bindHostOf } from '../pkg/url-host.js';
 import { httpRoutes } from './http-routes.js';
 import { LeaderForwarding } from './leader-forwarding.js';
+import { LeaseForwarding } from './lease-forwarding.js';
 import { ETCD_API_VERSION } from '../server/config.js';
 import { PACKAGE_VERSION } from '../pkg/version.js';
 
@@ -52,6 +53,7 @@ export async function startMember(config: MemberConfig, logger: Logger): Promise
   });
   grpcServer.addService(serviceDefinition('KV'), kvService(server));
   const forwarding = new LeaderForwarding(() => server.leaderClientUrls());
+  const leaseForwarding = new LeaseForwarding(forwarding, 5000 + 2 * config.electionTimeoutMs);
   grpcServer.addService(serviceDefinition('Maintenance', { exactLongs: true }), maintenanceService(server));
   grpcServer.addService(serviceDefinition('Cluster', { exactLongs: true }), clusterService(server, forwarding));
   grpcServer.addService(
@@ -72,8 +74,9 @@ export async function startMember(config: MemberConfig, logger: Logger): Promise
       newLeaseId: () => server.newLeaseId(),
       proposeLeaseGrant: (request) => server.grantLease(request),
       proposeLeaseRevoke: (request) => server.revokeLease(request),
-      renew: (id) => server.renewLease(id),
-      timeToLive: (id, withKeys) => server.leaseTimeToLive(id, withKeys),
+      // Only the leader's lessor renews and knows remaining TTLs; followers ask it.
+      renew: (id) => (server.isLeader ? server.renewLease(id) : leaseForwarding.renew(id)),
+      timeToLive: (id, withKeys) => (server.isLeader ? server.leaseTimeToLive(id, withKeys) : leaseForwarding.timeToLive(id, withKeys)),
       leaseIds: () => server.leaseIds(),
       header: () => server.header(server.currentRevision()),
     }),
@@ -105,6 +108,7 @@ export async function startMember(config: MemberConfig, logger: Logger): Promise
     async stop() {
       for (const listener of clientListeners) await listener.close();
       grpcServer.forceShutdown();
+      leaseForwarding.close();
       forwarding.close();
       await server.stop();
     },
