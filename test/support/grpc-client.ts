@@ -23,10 +23,10 @@ function promisify(client: grpc.Client, method: string, deadlineMs: number): Una
     });
 }
 
-export function connect(endpoint: string, options: { deadlineMs?: number } = {}): EtcdGrpcClient {
+export function connect(endpoint: string, options: { deadlineMs?: number; channelOptions?: grpc.ChannelOptions } = {}): EtcdGrpcClient {
   const etcdserverpb = loadGrpcPackage()['etcdserverpb'] as grpc.GrpcObject;
   const credentials = grpc.credentials.createInsecure();
-  const make = (service: string) => new (etcdserverpb[service] as grpc.ServiceClientConstructor)(endpoint, credentials);
+  const make = (service: string) => new (etcdserverpb[service] as grpc.ServiceClientConstructor)(endpoint, credentials, options.channelOptions);
   const kv = make('KV');
   const maintenance = make('Maintenance');
   const cluster = make('Cluster');

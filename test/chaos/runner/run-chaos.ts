@@ -1,0 +1,219 @@
+// One chaos run: start the cluster behind the peer-link proxy, run the
+// clients and the nemesis for the duration, heal, wait for convergence,
+// then check the history and the watch stream. Returns a report; every
+// process it started is stopped before it returns, even on errors.
+
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Cluster } from '../../support/cluster-process.js';
+import { HistoryRecorder, checkLinearizability, type Operation } from '../linearizability/index.js';
+import { ClusterMonitor } from './cluster-monitor.js';
+import { selectFaults } from './faults.js';
+import { checkEvents, waitConverged, watchFromStart } from './final-checks.js';
+import { KvClient } from './kv-client.js';
+import { Nemesis } from './nemesis.js';
+import type { ChaosOptions } from './options.js';
+import { PeerLinkProxy } from './peer-link-proxy.js';
+import { Random } from './random.js';
+import { KeySpace, WorkloadStats, runClient } from './workload.js';
+
+export interface ChaosReport {
+  ok: boolean;
+  seed: number;
+  kind: string;
+  failures: string[];
+  operations: number;
+  outcomes: Record<string, number>;
+  errors: Record<string, number>;
+  faults: Record<string, number>;
+  skippedFaults: Record<string, string>;
+  leaderChanges: number;
+  highestTerm: number;
+  finalRevision: number;
+  watchEvents: number;
+  keys: number;
+  checkerSteps: number;
+  checkerMs: number;
+  historyPath: string | undefined;
+  summary: string;
+}
+
+const RECOVERY_TIMEOUT_MS = 30_000;
+
+export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
+  const log = options.log;
+  const random = new Random(options.seed);
+  const nemesisRandom = random.fork(0);
+  const proxy = new PeerLinkProxy();
+  let cluster: Cluster | undefined;
+  let monitor: ClusterMonitor | undefined;
+  const clients: KvClient[] = [];
+  const failures: string[] = [];
+  const stats = new WorkloadStats();
+  const recorder = new HistoryRecorder({ nowMs: () => performance.now() });
+  const prefix = `chaos/${options.seed}/`;
+  const keys = new KeySpace(prefix, options.activeKeys, options.opsPerKey);
+  let nemesis: Nemesis | undefined;
+  let finalRevision = 0;
+  let watchEvents = 0;
+  let checkerSteps = 0;
+  let checkerMs = 0;
+  let historyPath: string | undefined;
+
+  try {
+    log(`chaos: ${options.kind}, ${options.members} members, ${options.clients} clients, ${options.durationSeconds} s, seed ${options.seed}`);
+    cluster = await Cluster.start({
+      kind: options.kind,
+      size: options.members,
+      distinctAddresses: true,
+      frontPeer: ({ name, real }) => proxy.addMember(name, real.host, real),
+      heartbeatIntervalMs: options.heartbeatIntervalMs,
+      electionTimeoutMs: options.electionTimeoutMs,
+      token: `chaos-${options.seed}`,
+      readyTimeoutMs: 60_000,
+    });
+    log(`chaos: cluster up: ${cluster.endpoints.join(', ')}`);
+    monitor = new ClusterMonitor(cluster);
+    await monitor.learnIds();
+    await monitor.waitHealthy(RECOVERY_TIMEOUT_MS);
+    // Members that dial from their own address show up identified at the proxy.
+    const partitionsWork = proxy.stats.accepted > 0 && proxy.stats.unidentified === 0;
+    nemesis = new Nemesis(
+      { cluster, proxy, monitor, random: nemesisRandom, partitionsWork, log: options.verbose ? log : () => {} },
+      selectFaults(options.faults),
+      { holdMs: options.faultHoldMs, gapMs: options.faultGapMs, recoveryTimeoutMs: RECOVERY_TIMEOUT_MS },
+    );
+    for (const [name, reason] of nemesis.skipped) log(`chaos: skipping ${name} faults: ${reason}`);
+    monitor.startPolling();
+
+    let stopped = false;
+    const clientLoops: Promise<void>[] = [];
+    for (let id = 0; id < options.clients; id++) {
+      const kv = new KvClient(cluster.members[id % cluster.members.length]!.endpoint, options.requestDeadlineMs);
+      clients.push(kv);
+      clientLoops.push(
+        runClient({
+          id,
+          kv,
+          random: random.fork(id + 1),
+          recorder,
+          keys,
+          stats,
+          nowMs: () => performance.now(),
+          stopped: () => stopped,
+          errorBackoffMs: 50,
+        }),
+      );
+    }
+    const nemesisDone = nemesis.run();
+    const runTimer = new Promise<void>((resolve) => setTimeout(resolve, options.durationSeconds * 1_000));
+    await runTimer;
+    if (options.fullRound) await nemesis.firstRound;
+    await nemesis.stop();
+    await nemesisDone;
+    stopped = true;
+    await Promise.all(clientLoops);
+    failures.push(...nemesis.recoveryFailures);
+
+    // Heal everything that might still be broken and let the cluster settle.
+    proxy.heal();
+    for (const member of cluster.members) {
+      if (member.state === 'paused') member.resume();
+      if (member.state === 'stopped') await member.start({ waitReady: false });
+    }
+    await monitor.waitHealthy(RECOVERY_TIMEOUT_MS);
+
+    // Final linearizable reads of every key join the history, so a write lost after its acknowledgement is an anomaly.
+    const leader = (await monitor.leader()) ?? cluster.members[0]!;
+    const finalReader = new KvClient(leader.endpoint, 5_000);
+    clients.push(finalReader);
+    for (const key of keys.allKeys) {
+      const token = recorder.invoke('final', { kind: 'read', key });
+      try {
+        const state = await finalReader.get(key);
+        recorder.complete(token, { value: state.value, version: state.version });
+      } catch (error) {
+        recorder.fail(token);
+        failures.push(`final read of ${key} on ${leader.name} failed: ${(error as Error).message}`);
+      }
+    }
+
+    const converged = await waitConverged(cluster, prefix, RECOVERY_TIMEOUT_MS);
+    finalRevision = converged.revision;
+    const history = recorder.history();
+    const started = performance.now();
+    const verdict = checkLinearizability(history);
+    checkerMs = performance.now() - started;
+    checkerSteps = verdict.steps;
+    if (verdict.ok === false) {
+      failures.push(`not linearizable (seed ${options.seed}) on key ${verdict.key}:\n${verdict.explanation.summary}`);
+    } else if (verdict.ok === 'unknown') {
+      failures.push(`linearizability undecided (seed ${options.seed}) on key ${verdict.key}: ${verdict.reason}`);
+    }
+
+    const watcher = cluster.members[nemesisRandom.int(0, cluster.members.length - 1)]!;
+    const events = await watchFromStart(watcher.endpoint, finalRevision, RECOVERY_TIMEOUT_MS);
+    watchEvents = events.length;
+    for (const problem of checkEvents(events, finalRevision, stats.writes, converged, prefix)) failures.push(`watch on ${watcher.name}: ${problem}`);
+    if (failures.length > 0) historyPath = saveHistory(history, options.seed);
+  } catch (error) {
+    failures.push(`run aborted: ${(error as Error).stack ?? String(error)}`);
+    historyPath = saveHistory(recorder.history(), options.seed);
+    if (cluster !== undefined) {
+      for (const member of cluster.members) failures.push(`${member.name} (${member.state}) output tail:\n${member.output.slice(-2_000)}`);
+    }
+  } finally {
+    await nemesis?.stop().catch(() => {});
+    monitor?.close();
+    for (const client of clients) client.close();
+    await cluster?.stop();
+    await proxy.close();
+  }
+
+  const report: ChaosReport = {
+    ok: failures.length === 0,
+    seed: options.seed,
+    kind: options.kind,
+    failures,
+    operations: stats.total,
+    outcomes: Object.fromEntries([...stats.outcomes].sort()),
+    errors: Object.fromEntries([...stats.errors].sort((a, b) => b[1] - a[1])),
+    faults: Object.fromEntries(nemesis?.injected ?? []),
+    skippedFaults: Object.fromEntries(nemesis?.skipped ?? []),
+    leaderChanges: monitor?.leaderChanges ?? 0,
+    highestTerm: monitor?.highestTerm ?? 0,
+    finalRevision,
+    watchEvents,
+    keys: keys.allKeys.length,
+    checkerSteps,
+    checkerMs,
+    historyPath,
+    summary: '',
+  };
+  report.summary = summarize(report, proxy);
+  return report;
+}
+
+function saveHistory(history: Operation[], seed: number): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'chaos-history-')), `history-seed-${seed}.json`);
+  writeFileSync(path, JSON.stringify(history));
+  return path;
+}
+
+function summarize(report: ChaosReport, proxy: PeerLinkProxy): string {
+  const lines = [
+    `chaos ${report.ok ? 'PASSED' : 'FAILED'}: ${report.kind}, seed ${report.seed}`,
+    `  operations: ${report.operations} on ${report.keys} keys — ${Object.entries(report.outcomes).map(([key, count]) => `${key} ${count}`).join(', ')}`,
+    `  faults: ${Object.entries(report.faults).map(([key, count]) => `${key} ${count}`).join(', ') || 'none'}`,
+    ...Object.entries(report.skippedFaults).map(([name, reason]) => `  skipped ${name}: ${reason}`),
+    `  leader changes seen: ${report.leaderChanges} (highest term ${report.highestTerm})`,
+    `  final revision ${report.finalRevision}, watch events ${report.watchEvents}; checker ${report.checkerSteps} steps in ${Math.round(report.checkerMs)} ms`,
+    `  peer proxy: ${proxy.stats.accepted} connections, ${proxy.stats.refused} refused, ${proxy.stats.severed} severed, ${proxy.stats.unidentified} unidentified`,
+  ];
+  const errors = Object.entries(report.errors).slice(0, 8);
+  if (errors.length > 0) lines.push(`  errors: ${errors.map(([label, count]) => `${label} ×${count}`).join('; ')}`);
+  for (const failure of report.failures) lines.push(`  FAILURE: ${failure}`);
+  if (report.historyPath !== undefined) lines.push(`  history: ${report.historyPath}`);
+  return lines.join('\n');
+}
