@@ -138,6 +138,22 @@ describe('peer link proxy', () => {
     assert.ok(performance.now() - fast < 150);
   });
 
+  it('keeps the byte stream in order while the delay changes under it', async () => {
+    const { proxy, fronts } = await setup();
+    const ab = await open(HOSTS.a, fronts.b);
+    let expected = '';
+    for (let round = 0; round < 60; round++) {
+      if (round % 3 === 0) proxy.delay('a', 'b', (round * 37) % 90);
+      if (round % 7 === 0) proxy.heal();
+      const part = `<${round}>`;
+      expected += part;
+      ab.socket.write(part);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await waitFor('every chunk echoed', () => ab.received().length === expected.length, { timeoutMs: 5_000 });
+    assert.equal(ab.received(), expected);
+  });
+
   it('forwards connections from unknown addresses and never cuts them', async () => {
     const { proxy, fronts } = await setup();
     proxy.isolate('b');

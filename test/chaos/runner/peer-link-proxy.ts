@@ -162,10 +162,15 @@ export class PeerLinkProxy {
     upstream.once('close', () => this.drop(link));
   }
 
-  /** Copies source to target in order, each chunk held for the link's current delay; honours back-pressure. */
+  /**
+   * Copies source to target in order, each chunk held for the link's current
+   * delay; honours back-pressure. Held chunks wait in one FIFO drained by one
+   * timer at a time: separate timers per chunk could fire out of order and
+   * corrupt the stream.
+   */
   private forward(link: Link, source: net.Socket, target: net.Socket, delayMs: () => number): void {
-    let releaseAt = 0;
-    let pendingTimers = 0;
+    const held: Array<{ chunk: Buffer; releaseAt: number }> = [];
+    let timer: NodeJS.Timeout | undefined;
     let ended = false;
     const write = (chunk: Buffer) => {
       if (!this.links.has(link)) return;
@@ -176,27 +181,31 @@ export class PeerLinkProxy {
       }
     };
     const finish = () => {
-      if (ended && pendingTimers === 0 && this.links.has(link)) target.end();
+      if (ended && held.length === 0 && this.links.has(link)) target.end();
+    };
+    const release = () => {
+      timer = undefined;
+      const now = Date.now();
+      while (held.length > 0 && held[0]!.releaseAt <= now) write(held.shift()!.chunk);
+      if (held.length > 0) timer = setTimeout(release, held[0]!.releaseAt - now);
+      finish();
     };
     source.on('data', (chunk: Buffer) => {
       const delay = delayMs();
-      if (delay <= 0 && pendingTimers === 0) {
+      if (delay <= 0 && held.length === 0) {
         write(chunk);
         return;
       }
-      // Later chunks never overtake earlier ones, even if the delay shrank.
-      releaseAt = Math.max(releaseAt, Date.now() + delay);
-      pendingTimers++;
-      setTimeout(() => {
-        pendingTimers--;
-        write(chunk);
-        finish();
-      }, releaseAt - Date.now());
+      // Never before an earlier chunk, even if the delay shrank meanwhile.
+      const releaseAt = Math.max(Date.now() + delay, held.at(-1)?.releaseAt ?? 0);
+      held.push({ chunk, releaseAt });
+      if (timer === undefined) timer = setTimeout(release, releaseAt - Date.now());
     });
     source.once('end', () => {
       ended = true;
       finish();
     });
+    source.once('close', () => clearTimeout(timer));
   }
 
   private drop(link: Link): void {
