@@ -55,6 +55,8 @@ export type MemberState = 'running' | 'paused' | 'stopped';
 export class ClusterMember {
   private process: ServerProcess | undefined;
   private paused = false;
+  /** Output of earlier starts, kept for post-mortems (bounded). */
+  private earlierOutput = '';
 
   constructor(
     readonly cluster: Cluster,
@@ -94,6 +96,11 @@ export class ClusterMember {
     return this.process?.output ?? '';
   }
 
+  /** Output of every start of this member, oldest first, each start marked. */
+  get allOutput(): string {
+    return this.earlierOutput + this.output;
+  }
+
   flags(): string[] {
     const options = this.cluster.options;
     return [
@@ -118,6 +125,9 @@ export class ClusterMember {
     if (this.state !== 'stopped') throw new Error(`${this.name} is already ${this.state}`);
     const options = this.cluster.options;
     this.paused = false;
+    if (this.process !== undefined) {
+      this.earlierOutput = (this.earlierOutput + this.process.output).slice(-2_000_000) + `\n--- ${this.name} restarted at ${new Date().toISOString()} ---\n`;
+    }
     this.process = new ServerProcess(this.cluster.kind, this.flags(), {
       ...(options.env === undefined ? {} : { env: options.env }),
       ...(options.onOutput === undefined ? {} : { onOutput: (chunk: string) => options.onOutput!(this, chunk) }),

@@ -18,16 +18,30 @@ export interface Converged {
 /** Waits until every member serves the same keys under `prefix` at the same revision (serializable, local reads). */
 export async function waitConverged(cluster: Cluster, prefix: string, timeoutMs: number): Promise<Converged> {
   const clients = cluster.members.map((member) => new KvClient(member.endpoint, 2_000));
+  let last = 'no member answered';
   try {
     return await waitFor(
       'every member to converge on the same revision and keys',
       async () => {
-        const scans = await Promise.all(clients.map((client) => client.scan(prefix, { serializable: true })));
+        const scans = await Promise.all(
+          clients.map((client) => client.scan(prefix, { serializable: true }).catch((error: Error) => error)),
+        );
+        const statuses = await Promise.all(clients.map((client) => client.status().catch(() => undefined)));
+        last = scans
+          .map((scan, index) => {
+            const status = statuses[index];
+            const raft = status === undefined ? '' : `, raft index ${status.raftIndex} applied ${status.raftAppliedIndex} term ${status.raftTerm} leader ${status.leader}`;
+            return `${cluster.members[index]!.name}: ${scan instanceof Error ? scan.message : `revision ${scan.revision}, ${scan.kvs.length} keys`}${raft}`;
+          })
+          .join('; ');
+        if (scans.some((scan) => scan instanceof Error)) return undefined;
         const first = JSON.stringify(scans[0]);
-        return scans.every((scan) => JSON.stringify(scan) === first) ? scans[0] : undefined;
+        return scans.every((scan) => JSON.stringify(scan) === first) ? (scans[0] as Converged) : undefined;
       },
       { timeoutMs, intervalMs: 200 },
     );
+  } catch (error) {
+    throw new Error(`${(error as Error).message} (last seen: ${last})`);
   } finally {
     for (const client of clients) client.close();
   }

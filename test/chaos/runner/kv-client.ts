@@ -28,6 +28,8 @@ export interface MemberStatus {
   memberId: string;
   leader: string;
   raftTerm: number;
+  raftIndex: number;
+  raftAppliedIndex: number;
   revision: number;
 }
 
@@ -94,6 +96,8 @@ export class KvClient {
       memberId: String(response.header.member_id),
       leader: String(response.leader),
       raftTerm: Number(response.raftTerm ?? response.header.raft_term),
+      raftIndex: Number(response.raftIndex),
+      raftAppliedIndex: Number(response.raftAppliedIndex),
       revision: Number(response.header.revision),
     };
   }

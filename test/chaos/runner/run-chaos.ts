@@ -156,14 +156,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const events = await watchFromStart(watcher.endpoint, finalRevision, RECOVERY_TIMEOUT_MS);
     watchEvents = events.length;
     for (const problem of checkEvents(events, finalRevision, stats.writes, converged, prefix)) failures.push(`watch on ${watcher.name}: ${problem}`);
-    if (failures.length > 0) historyPath = saveHistory(history, options.seed);
   } catch (error) {
     failures.push(`run aborted: ${(error as Error).stack ?? String(error)}`);
-    historyPath = saveHistory(recorder.history(), options.seed);
-    if (cluster !== undefined) {
-      for (const member of cluster.members) failures.push(`${member.name} (${member.state}) output tail:\n${member.output.slice(-2_000)}`);
-    }
   } finally {
+    // Evidence for a failed run: the history and every member's log, before the data is removed.
+    if (failures.length > 0) historyPath = saveEvidence(recorder.history(), options.seed, cluster);
     await nemesis?.stop().catch(() => {});
     monitor?.close();
     for (const client of clients) client.close();
@@ -195,9 +192,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   return report;
 }
 
-function saveHistory(history: Operation[], seed: number): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'chaos-history-')), `history-seed-${seed}.json`);
+/** Writes the history JSON and the members' logs to a fresh temp directory; returns the history's path. */
+function saveEvidence(history: Operation[], seed: number, cluster: Cluster | undefined): string {
+  const directory = mkdtempSync(join(tmpdir(), `chaos-seed-${seed}-`));
+  const path = join(directory, 'history.json');
   writeFileSync(path, JSON.stringify(history));
+  for (const member of cluster?.members ?? []) writeFileSync(join(directory, `${member.name}.log`), member.allOutput);
   return path;
 }
 
@@ -214,6 +214,6 @@ function summarize(report: ChaosReport, proxy: PeerLinkProxy): string {
   const errors = Object.entries(report.errors).slice(0, 8);
   if (errors.length > 0) lines.push(`  errors: ${errors.map(([label, count]) => `${label} ×${count}`).join('; ')}`);
   for (const failure of report.failures) lines.push(`  FAILURE: ${failure}`);
-  if (report.historyPath !== undefined) lines.push(`  history: ${report.historyPath}`);
+  if (report.historyPath !== undefined) lines.push(`  history: ${report.historyPath} (member logs beside it)`);
   return lines.join('\n');
 }
