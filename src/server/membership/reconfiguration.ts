@@ -34,9 +34,9 @@ function isStarted(member: MemberRecord): boolean {
 
 export function checkAddMember(view: ClusterView, candidate: { id: bigint; peerUrls: string[]; isLearner: boolean }): void {
   if (candidate.peerUrls.length === 0) throw membershipErrors.badUrls();
-  if (view.members.some((member) => member.id === candidate.id)) throw membershipErrors.idExists();
   const usedUrls = new Set(view.members.flatMap((member) => member.peerUrls));
   if (candidate.peerUrls.some((url) => usedUrls.has(url))) throw membershipErrors.peerUrlExists();
+  if (view.members.some((member) => member.id === candidate.id)) throw membershipErrors.idExists();
   if (candidate.isLearner) {
     if (view.members.filter((member) => member.isLearner).length + 1 > MAX_LEARNERS) throw membershipErrors.tooManyLearners();
     return;
