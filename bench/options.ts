@@ -19,7 +19,6 @@ export interface BenchOptions {
   maxSecondsPerCase: number;
   memberCount: number;
   /** Try a multi-member etcd-ts cluster even though targets.ts says it is unsupported. */
-  clusterEtcdTs: boolean;
   dataRoot: string;
   resultsDir: string;
   writeResults: boolean;
@@ -41,7 +40,6 @@ Targets and shape
   --total N                      requests per case (default 5000)
   --max-seconds S                stop issuing requests after S seconds per case (default 8)
   --members 1|3                  members per server cluster (default 1)
-  --cluster-etcd-ts              run etcd-ts with --members > 1 anyway (not supported yet)
   --data-dir-root DIR            where fresh data dirs are made, same for every target (default ${tmpdir()})
   --results-dir DIR              where JSON and Markdown go (default bench/results)
   --no-write                     print only, write no result files
@@ -99,7 +97,6 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       total: { type: 'string', default: '5000' },
       'max-seconds': { type: 'string', default: '8' },
       members: { type: 'string', default: '1' },
-      'cluster-etcd-ts': { type: 'boolean', default: false },
       'data-dir-root': { type: 'string', default: tmpdir() },
       'results-dir': { type: 'string', default: join(PROJECT_ROOT, 'bench', 'results') },
       'no-write': { type: 'boolean', default: false },
@@ -152,7 +149,6 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     requestsTotal: number('total'),
     maxSecondsPerCase: number('max-seconds'),
     memberCount: number('members'),
-    clusterEtcdTs: values['cluster-etcd-ts']!,
     dataRoot: resolve(values['data-dir-root']!),
     resultsDir: resolve(values['results-dir']!),
     writeResults: !values['no-write'],

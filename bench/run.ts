@@ -49,13 +49,6 @@ async function runWorkloadOnTarget(options: BenchOptions, workloadName: string, 
     }
   };
 
-  if (options.memberCount > 1 && !target.supportsMultiMember && !(targetName === 'etcd-ts' && options.clusterEtcdTs)) {
-    const note = `${targetName} does not support ${options.memberCount}-member clusters yet (enable with --cluster-etcd-ts, or supportsMultiMember in bench/targets.ts)`;
-    if (!notes.includes(note)) notes.push(note);
-    addAll('skipped', note);
-    return;
-  }
-
   let cluster: ServerCluster;
   try {
     cluster = await ServerCluster.start(target, options.memberCount, options.dataRoot, options.serverFlags);

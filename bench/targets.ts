@@ -13,11 +13,6 @@ export interface TargetDefinition {
   name: TargetName;
   /** Executable and arguments that come before etcd's flags. */
   command(): { executable: string; leadingArguments: string[] };
-  /**
-   * Whether a multi-member cluster of this target can be benchmarked. etcd-ts
-   * does not form clusters yet; flip this (or pass --cluster-etcd-ts) once it does.
-   */
-  supportsMultiMember: boolean;
 }
 
 export interface TargetSettings {
@@ -29,12 +24,10 @@ export function targetDefinition(name: TargetName, settings: TargetSettings): Ta
     return {
       name,
       command: () => ({ executable: settings.etcdBinary, leadingArguments: [] }),
-      supportsMultiMember: true,
     };
   }
   return {
     name,
     command: () => ({ executable: process.execPath, leadingArguments: [join(PROJECT_ROOT, 'dist', 'src', 'bin', 'etcd-ts.js')] }),
-    supportsMultiMember: false,
   };
 }
