@@ -35,6 +35,7 @@ export async function waitConverged(cluster: Cluster, prefix: string, timeoutMs:
           })
           .join('; ');
         if (scans.some((scan) => scan instanceof Error)) return undefined;
+        last += firstDifference(scans as Converged[], cluster.members.map((member) => member.name));
         const first = JSON.stringify(scans[0]);
         return scans.every((scan) => JSON.stringify(scan) === first) ? (scans[0] as Converged) : undefined;
       },
@@ -45,6 +46,21 @@ export async function waitConverged(cluster: Cluster, prefix: string, timeoutMs:
   } finally {
     for (const client of clients) client.close();
   }
+}
+
+/** The first key on which two members' scans disagree, for the report. */
+function firstDifference(scans: readonly Converged[], names: readonly string[]): string {
+  const show = (kv: Converged['kvs'][number] | undefined) => (kv === undefined ? 'absent' : `${kv.value}@${kv.modRevision} v${kv.version}`);
+  for (let index = 1; index < scans.length; index++) {
+    const a = new Map(scans[0]!.kvs.map((kv) => [kv.key, kv]));
+    const b = new Map(scans[index]!.kvs.map((kv) => [kv.key, kv]));
+    for (const key of new Set([...a.keys(), ...b.keys()])) {
+      if (JSON.stringify(a.get(key)) !== JSON.stringify(b.get(key))) {
+        return `; first difference: ${key} is ${show(a.get(key))} on ${names[0]} but ${show(b.get(key))} on ${names[index]}`;
+      }
+    }
+  }
+  return '';
 }
 
 export interface WatchedEvent {
