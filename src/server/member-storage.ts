@@ -174,7 +174,12 @@ export class MemberStorage {
   /** Writes a Ready's hard state and entries; durable before resolving when mustSync. */
   persist(ready: Ready): Promise<void> {
     if (!ready.hardState && ready.entries.length === 0) return Promise.resolve();
-    return this.wal.save(ready.hardState, ready.entries, ready.mustSync);
+    const saved = this.wal.save(ready.hardState, ready.entries, ready.mustSync);
+    if (ready.mustSync) return saved;
+    // Only the commit index moved: it is recoverable, so nothing waits for it
+    // (the WAL still writes it in order). A failed write fails every later save.
+    saved.catch((error: unknown) => this.logger.error('failed to write the hard state to the WAL', { error }));
+    return Promise.resolve();
   }
 
   /** Applies a committed ConfChange to Raft and to the member table; returns its context. */

@@ -3,6 +3,7 @@
 // fsync), syncing directories, writing whole buffers at a position.
 import { open, readdir, rename, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
+import { writevSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const SEGMENT_FILE_SUFFIX = '.wal';
@@ -89,22 +90,38 @@ export async function createFileDurably(dir: string, fileName: string, content: 
   await syncDirectory(dir);
 }
 
+/** writeAllAt on the calling thread: for small batches, where a thread-pool hop costs more than the write. */
+export function writeAllAtSync(fd: number, buffers: readonly Buffer[], position: number): void {
+  let queue = buffers.filter((buffer) => buffer.length > 0);
+  while (queue.length > 0) {
+    const chunk = queue.slice(0, BUFFERS_PER_WRITE_MAX);
+    const bytesWritten = writevSync(fd, chunk, position);
+    position += bytesWritten;
+    queue = unwrittenPart(queue, bytesWritten);
+  }
+}
+
 /** Writes every byte of `buffers` at `position`, retrying short writes. */
 export async function writeAllAt(handle: FileHandle, buffers: readonly Buffer[], position: number): Promise<void> {
   let queue = buffers.filter((buffer) => buffer.length > 0);
   while (queue.length > 0) {
     const chunk = queue.slice(0, BUFFERS_PER_WRITE_MAX);
-    let bytesLeft = (await handle.writev(chunk, position)).bytesWritten;
-    if (bytesLeft === 0) throw new Error('wal: write made no progress');
-    position += bytesLeft;
-    // Drop what was written, keep the unwritten part of a partly written buffer.
-    let written = 0;
-    while (written < chunk.length && bytesLeft >= chunk[written]!.length) {
-      bytesLeft -= chunk[written]!.length;
-      written += 1;
-    }
-    const rest = queue.slice(written);
-    if (bytesLeft > 0) rest[0] = rest[0]!.subarray(bytesLeft);
-    queue = rest;
+    const bytesWritten = (await handle.writev(chunk, position)).bytesWritten;
+    position += bytesWritten;
+    queue = unwrittenPart(queue, bytesWritten);
   }
+}
+
+/** Drops what a write of `bytesWritten` covered, keeping the unwritten part of a partly written buffer. */
+function unwrittenPart(queue: readonly Buffer[], bytesWritten: number): Buffer[] {
+  if (bytesWritten === 0) throw new Error('wal: write made no progress');
+  let bytesLeft = bytesWritten;
+  let written = 0;
+  while (written < queue.length && bytesLeft >= queue[written]!.length) {
+    bytesLeft -= queue[written]!.length;
+    written += 1;
+  }
+  const rest = queue.slice(written);
+  if (bytesLeft > 0) rest[0] = rest[0]!.subarray(bytesLeft);
+  return rest;
 }
