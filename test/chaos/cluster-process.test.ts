@@ -1,7 +1,8 @@
-// The cluster harness against the real etcd 3.4: three members on their own
-// loopback addresses form one cluster (etcdctl endpoint status --cluster
-// sees all three, one leader), and kill / restart / pause / resume do what
-// they say. Validating on etcd keeps harness bugs apart from server bugs.
+// The cluster harness against the real etcd 3.4 and against etcd-ts: three
+// members on their own loopback addresses form one cluster (etcdctl
+// endpoint status --cluster sees all three, one leader), and kill / restart
+// / pause / resume do what they say. The etcd case keeps harness bugs apart
+// from server bugs.
 
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,9 +21,9 @@ async function clusterStatus(endpoint: string): Promise<EndpointStatus[]> {
   return JSON.parse(await etcdctlOk(endpoint, ['endpoint', 'status', '--cluster', '-w', 'json'])) as EndpointStatus[];
 }
 
-describe('cluster harness on etcd 3.4', () => {
+for (const kind of ['etcd', 'etcd-ts'] as const) describe(`cluster harness on ${kind}`, () => {
   it('starts three members as one cluster and kills, restarts, pauses and resumes them', { timeout: 120_000 }, async () => {
-    const cluster = await Cluster.start({ kind: 'etcd', size: 3, distinctAddresses: true, heartbeatIntervalMs: 50, electionTimeoutMs: 500 });
+    const cluster = await Cluster.start({ kind, size: 3, distinctAddresses: true, heartbeatIntervalMs: 50, electionTimeoutMs: 500 });
     assert.deepEqual(cluster.endpoints.map((endpoint) => endpoint.split(':')[0]), ['127.0.0.11', '127.0.0.12', '127.0.0.13']);
 
     const statuses = await clusterStatus(cluster.endpoints[0]!);

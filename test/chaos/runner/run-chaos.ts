@@ -42,7 +42,8 @@ export interface ChaosReport {
 const RECOVERY_TIMEOUT_MS = 30_000;
 
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
-  const log = options.log;
+  // Wall-clock stamps (UTC, as in the members' logs) so faults line up with log lines.
+  const log = (line: string) => options.log(`${new Date().toISOString().slice(11, 23)} ${line}`);
   const random = new Random(options.seed);
   const nemesisRandom = random.fork(0);
   const proxy = new PeerLinkProxy();
