@@ -17,7 +17,7 @@ const kind = process.env['CHAOS_KIND'] === 'etcd' ? 'etcd' : 'etcd-ts';
 const seed = process.env['CHAOS_SEED'] === undefined ? Date.now() % 1_000_000 : Number(process.env['CHAOS_SEED']);
 
 describe(`chaos on a 3-member ${kind} cluster`, () => {
-  it(`keeps every acknowledged write and stays linearizable under faults (seed ${seed})`, { timeout: 240_000 }, async () => {
+  it(`keeps every acknowledged write and stays linearizable under faults (seed ${seed})`, { timeout: 420_000 }, async () => {
     const lines: string[] = [];
     const report = await runChaos(
       defaultOptions({ kind, members: 3, durationSeconds: 30, seed, verbose: true, log: (line) => lines.push(line), faultHoldMs: [1_000, 2_500], faultGapMs: [500, 1_500] }),

@@ -3,7 +3,7 @@
 // then check the history and the watch stream. Returns a report; every
 // process it started is stopped before it returns, even on errors.
 
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Cluster } from '../../support/cluster-process.js';
@@ -160,11 +160,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   } catch (error) {
     failures.push(`run aborted: ${(error as Error).stack ?? String(error)}`);
   } finally {
-    // Evidence for a failed run: the history and every member's log, before the data is removed.
-    if (failures.length > 0) historyPath = saveEvidence(recorder.history(), options.seed, cluster);
     await nemesis?.stop().catch(() => {});
     monitor?.close();
     for (const client of clients) client.close();
+    // Evidence for a failed run: the history, every member's log and data directory, taken with the members down.
+    if (failures.length > 0) {
+      await Promise.all(cluster?.members.map((member) => member.kill()) ?? []);
+      historyPath = saveEvidence(recorder.history(), options.seed, cluster);
+    }
     await cluster?.stop();
     await proxy.close();
   }
@@ -198,7 +201,10 @@ function saveEvidence(history: Operation[], seed: number, cluster: Cluster | und
   const directory = mkdtempSync(join(tmpdir(), `chaos-seed-${seed}-`));
   const path = join(directory, 'history.json');
   writeFileSync(path, JSON.stringify(history));
-  for (const member of cluster?.members ?? []) writeFileSync(join(directory, `${member.name}.log`), member.allOutput);
+  for (const member of cluster?.members ?? []) {
+    writeFileSync(join(directory, `${member.name}.log`), member.allOutput);
+    if (existsSync(member.dataDir)) cpSync(member.dataDir, join(directory, `${member.name}.etcd`), { recursive: true });
+  }
   return path;
 }
 
@@ -215,6 +221,6 @@ function summarize(report: ChaosReport, proxy: PeerLinkProxy): string {
   const errors = Object.entries(report.errors).slice(0, 8);
   if (errors.length > 0) lines.push(`  errors: ${errors.map(([label, count]) => `${label} ×${count}`).join('; ')}`);
   for (const failure of report.failures) lines.push(`  FAILURE: ${failure}`);
-  if (report.historyPath !== undefined) lines.push(`  history: ${report.historyPath} (member logs beside it)`);
+  if (report.historyPath !== undefined) lines.push(`  history: ${report.historyPath} (member logs and data directories beside it)`);
   return lines.join('\n');
 }
