@@ -480,14 +480,15 @@ export class EtcdServer {
         }
         continue;
       }
-      if (entry.index <= alreadyApplied) continue; // applied before a restart
       const request = internalRequestCodec.decode(entry.data);
       const id = BigInt(request.header?.ID ?? 0);
       if (request.cluster_member_attr_set) {
+        // Like ConfChanges, the member table is rebuilt from the log on every start.
         this.storage.setMemberAttributes(request.cluster_member_attr_set);
         outcomes.push([id, null]);
         continue;
       }
+      if (entry.index <= alreadyApplied) continue; // its effects are in the backend already
       outcomes.push([id, this.stateMachine.apply(request, (revision) => this.header(revision))]);
     }
     const last = entries[entries.length - 1]!;

@@ -124,6 +124,9 @@ describe(`${KIND}: three-member cluster`, () => {
     await leader.start();
     await waitFor('the restarted member to hold the writes it missed', async () => (await getValue(leader.endpoint, 'after-kill-19', 's')) === '19' || undefined, { timeoutMs: 30_000 });
     assert.equal(await getValue(leader.endpoint, 'before-kill'), '1');
+    // The restarted member rebuilt its member table: every member with its client URL.
+    const list = JSON.parse(await etcdctlOk(leader.endpoint, ['member', 'list', '-w', 'json'])) as { members: Array<{ name: string; clientURLs?: string[] }> };
+    assert.deepEqual(list.members.map((member) => [member.name, member.clientURLs?.length ?? 0]).sort(), [['m1', 1], ['m2', 1], ['m3', 1]]);
     const revisions = (await endpointStatus(cluster.endpoints)).map((status) => status.Status.header.revision);
     assert.equal(new Set(revisions).size, 1, `every member at one revision: ${revisions.join(', ')}`);
     await cluster.stop();
