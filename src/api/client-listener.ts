@@ -1,12 +1,16 @@
 // One client port for gRPC and plain HTTP, as etcd multiplexes them: the
 // first bytes of a connection decide. HTTP/2 (its preface starts with
 // "PRI ") goes to the gRPC server; anything else to the HTTP/1 handler
-// (/health, /version, later /metrics and the JSON gateway).
+// (/health, /version, later /metrics and the JSON gateway). gRPC gets the
+// connection through an :authority rewriter (http2-authority.ts): grpc-go
+// sends "http://host:port" there for endpoints given with a scheme, which
+// Node's HTTP/2 would reset.
 
 import * as net from 'node:net';
 import * as http from 'node:http';
 import { Duplex } from 'node:stream';
 import type { ConnectionInjector } from '@grpc/grpc-js';
+import { rewritingAuthority } from './http2-authority.js';
 
 const HTTP2_PREFACE_START = Buffer.from('PRI ');
 
@@ -31,10 +35,10 @@ export async function listenForClients(options: {
       socket.pause();
       socket.unshift(firstChunk);
       const prefix = firstChunk.subarray(0, HTTP2_PREFACE_START.length);
-      // http2 feeds a socket's readable buffer to its session, so gRPC takes
-      // the socket itself. The HTTP/1 server reads straight from the socket's
-      // handle and would miss the unshifted chunk: it gets a stream instead.
-      if (prefix.equals(HTTP2_PREFACE_START)) options.grpcInjector.injectConnection(socket);
+      // The rewriter reads the socket as a stream, so it sees the unshifted
+      // chunk first. The HTTP/1 server reads straight from the socket's
+      // handle and would miss it: it gets a stream too.
+      if (prefix.equals(HTTP2_PREFACE_START)) options.grpcInjector.injectConnection(rewritingAuthority(socket));
       else httpServer.emit('connection', streamStartingWith(socket, socket.read() as Buffer));
     });
   });
