@@ -6,7 +6,7 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkEvents, type Converged, type WatchedEvent } from './runner/final-checks.js';
+import { checkEvents, firstEventDifference, type Converged, type WatchedEvent } from './runner/final-checks.js';
 import type { WrittenValue } from './runner/workload.js';
 
 const P = 'chaos/1/';
@@ -63,5 +63,11 @@ describe('post-run watch check', () => {
   it('reports a final state that is not the last event', () => {
     const stale: Converged = { revision: 4, kvs: [{ key: P + 'a', value: 'v1', modRevision: 2, version: 1 }, { key: P + 'b', value: 'v2', modRevision: 3, version: 1 }] };
     assert.match(checkEvents(events, 4, writes, stale, P).join('\n'), /final chaos\/1\/a is v1@2 but its last watch event is v3@4/);
+  });
+
+  it('compares two members\' histories event by event', () => {
+    assert.equal(firstEventDifference(events, [...events]), undefined);
+    assert.match(firstEventDifference(events, [events[0]!, put(3, 'b', 'other'), events[2]!]) ?? '', /event 1: PUT chaos\/1\/b=v2@3 vs PUT chaos\/1\/b=other@3/);
+    assert.match(firstEventDifference(events, events.slice(0, 2)) ?? '', /event 2: .* vs nothing/);
   });
 });

@@ -169,3 +169,16 @@ export function checkEvents(events: readonly WatchedEvent[], lastRevision: numbe
   if (finalKeys.size !== lastByKey.size) problems.push(`final state has ${finalKeys.size} keys, watch history ${lastByKey.size}`);
   return problems;
 }
+
+/** Where two members' event histories first differ (revision, key, value), or undefined when identical. */
+export function firstEventDifference(a: readonly WatchedEvent[], b: readonly WatchedEvent[]): string | undefined {
+  const show = (event: WatchedEvent | undefined) => (event === undefined ? 'nothing' : `${event.type} ${event.key}=${event.value}@${event.revision}`);
+  for (let index = 0; index < Math.max(a.length, b.length); index++) {
+    const x = a[index];
+    const y = b[index];
+    if (x?.revision !== y?.revision || x?.key !== y?.key || x?.value !== y?.value || x?.type !== y?.type) {
+      return `event ${index}: ${show(x)} vs ${show(y)}`;
+    }
+  }
+  return undefined;
+}

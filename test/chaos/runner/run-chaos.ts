@@ -10,7 +10,7 @@ import { Cluster } from '../../support/cluster-process.js';
 import { HistoryRecorder, checkLinearizability, type Operation } from '../linearizability/index.js';
 import { ClusterMonitor } from './cluster-monitor.js';
 import { selectFaults } from './faults.js';
-import { checkEvents, waitConverged, watchFromStart } from './final-checks.js';
+import { checkEvents, firstEventDifference, waitConverged, watchFromStart, type Converged, type WatchedEvent } from './final-checks.js';
 import { KvClient } from './kv-client.js';
 import { Nemesis } from './nemesis.js';
 import type { ChaosOptions } from './options.js';
@@ -140,8 +140,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       }
     }
 
-    const converged = await waitConverged(cluster, prefix, RECOVERY_TIMEOUT_MS);
-    finalRevision = converged.revision;
+    // Divergent members are a failure, but the checks below still run (on each member's own state) to show where.
+    let converged: Converged | undefined;
+    try {
+      converged = await waitConverged(cluster, prefix, RECOVERY_TIMEOUT_MS);
+      finalRevision = converged.revision;
+    } catch (error) {
+      failures.push((error as Error).message);
+    }
     const history = recorder.history();
     const started = performance.now();
     const verdict = checkLinearizability(history);
@@ -153,10 +159,20 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       failures.push(`linearizability undecided (seed ${options.seed}) on key ${verdict.key}: ${verdict.reason}`);
     }
 
-    const watcher = cluster.members[nemesisRandom.int(0, cluster.members.length - 1)]!;
-    const events = await watchFromStart(watcher.endpoint, finalRevision, RECOVERY_TIMEOUT_MS);
-    watchEvents = events.length;
-    for (const problem of checkEvents(events, finalRevision, stats.writes, converged, prefix)) failures.push(`watch on ${watcher.name}: ${problem}`);
+    // A watch from revision 1 on every member: each must replay exactly the clients' writes, and all the same history.
+    let reference: { name: string; events: WatchedEvent[] } | undefined;
+    for (const member of cluster.members) {
+      const state = converged ?? (await localState(member.endpoint, prefix));
+      finalRevision = Math.max(finalRevision, state.revision);
+      const events = await watchFromStart(member.endpoint, state.revision, RECOVERY_TIMEOUT_MS);
+      watchEvents = Math.max(watchEvents, events.length);
+      for (const problem of checkEvents(events, state.revision, stats.writes, state, prefix)) failures.push(`watch on ${member.name}: ${problem}`);
+      if (reference === undefined) reference = { name: member.name, events };
+      else {
+        const difference = firstEventDifference(reference.events, events);
+        if (difference !== undefined) failures.push(`${member.name} and ${reference.name} disagree on history: ${difference}`);
+      }
+    }
   } catch (error) {
     failures.push(`run aborted: ${(error as Error).stack ?? String(error)}`);
   } finally {
@@ -194,6 +210,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   };
   report.summary = summarize(report, proxy);
   return report;
+}
+
+/** One member's keys and revision from its local state (serializable). */
+async function localState(endpoint: string, prefix: string): Promise<Converged> {
+  const client = new KvClient(endpoint, 5_000);
+  try {
+    return await client.scan(prefix, { serializable: true });
+  } finally {
+    client.close();
+  }
 }
 
 /** Writes the history JSON and the members' logs to a fresh temp directory; returns the history's path. */
