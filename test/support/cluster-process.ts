@@ -55,6 +55,8 @@ export type MemberState = 'running' | 'paused' | 'stopped';
 export class ClusterMember {
   private process: ServerProcess | undefined;
   private paused = false;
+  /** 'existing' once the member was removed and added back: it then joins rather than bootstraps. */
+  clusterState: 'new' | 'existing' = 'new';
   /** Output of earlier starts, kept for post-mortems (bounded). */
   private earlierOutput = '';
 
@@ -112,7 +114,7 @@ export class ClusterMember {
       `--initial-advertise-peer-urls=${this.advertisedPeerUrl}`,
       `--initial-cluster=${this.cluster.initialCluster}`,
       // Ignored by etcd once the data directory exists, so restarts pass the same flags.
-      '--initial-cluster-state=new',
+      `--initial-cluster-state=${this.clusterState}`,
       `--initial-cluster-token=${options.token ?? 'etcd-cluster-test'}`,
       ...(options.heartbeatIntervalMs === undefined ? [] : [`--heartbeat-interval=${options.heartbeatIntervalMs}`]),
       ...(options.electionTimeoutMs === undefined ? [] : [`--election-timeout=${options.electionTimeoutMs}`]),
@@ -164,6 +166,16 @@ export class ClusterMember {
   async restart(options: { waitReady?: boolean } = {}): Promise<void> {
     await this.stop();
     await this.start(options);
+  }
+
+  /**
+   * Deletes the data directory of a stopped member and marks it to join an
+   * existing cluster on its next start (after a MemberAdd with its peer URL).
+   */
+  wipeForRejoin(): void {
+    if (this.state !== 'stopped') throw new Error(`cannot wipe ${this.name} while ${this.state}`);
+    rmSync(this.dataDir, { recursive: true, force: true });
+    this.clusterState = 'existing';
   }
 
   /** SIGSTOP: the process keeps its sockets but does nothing, like a long GC pause. */

@@ -32,6 +32,19 @@ export class ClusterMonitor {
     }
   }
 
+  /** Learns a member's id again (after it was removed and added back under a new id). */
+  async relearn(member: ClusterMember, timeoutMs: number): Promise<void> {
+    for (const [id, known] of this.ids) if (known === member) this.ids.delete(id);
+    const status = await waitFor(`status of ${member.name}`, () => this.status(member), { timeoutMs });
+    this.ids.set(status.memberId, member);
+  }
+
+  /** The member's id as its Status reports it (the same rounding as `leader`). */
+  idOf(member: ClusterMember): string | undefined {
+    for (const [id, known] of this.ids) if (known === member) return id;
+    return undefined;
+  }
+
   async status(member: ClusterMember): Promise<MemberStatus | undefined> {
     if (member.state !== 'running') return undefined;
     try {

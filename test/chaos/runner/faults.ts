@@ -4,6 +4,8 @@
 // 3.4, whose peer connections all come from 127.0.0.1).
 
 import type { ClusterMember } from '../../support/cluster-process.js';
+import { waitFor } from '../../support/wait-for.js';
+import { MembershipClient } from './membership.js';
 import { memberNames, type Fault, type NemesisContext } from './nemesis.js';
 
 const needsPartitions = (context: NemesisContext) =>
@@ -84,7 +86,57 @@ export const slowLinks: Fault = {
   },
 };
 
-export const ALL_FAULTS: readonly Fault[] = [killRestart, pauseLeader, isolateLeader, splitMinority, leaderOneWay, slowLinks];
+/**
+ * A membership change: remove a follower (MemberRemove through the leader),
+ * stop it, delete its data, add it back under a new id (MemberAdd with the
+ * same peer URL) and start it with --initial-cluster-state=existing, so it
+ * catches up from nothing — by snapshot once the log was compacted.
+ */
+export const replaceFollower: Fault = {
+  name: 'replace-follower',
+  unsupported: () => undefined,
+  async inject({ cluster, monitor, random }) {
+    const leader = await monitor.leader();
+    if (leader === undefined) return undefined;
+    const followers = cluster.members.filter((member) => member !== leader && member.state === 'running');
+    if (followers.length === 0) return undefined;
+    const victim = random.pick(followers);
+    const membership = new MembershipClient(leader.endpoint);
+    try {
+      const listed = (await membership.list()).find((member) => member.name === victim.name);
+      if (listed === undefined) return undefined;
+      // etcd refuses a removal that would leave too few members active for long enough
+      // ("unhealthy cluster", e.g. right after a restart): retry a while, else skip this turn.
+      const removed = await waitFor(
+        `MemberRemove of ${victim.name}`,
+        () => membership.remove(listed.id).then(() => true, (error: Error) => {
+          if (error.message.includes('unhealthy cluster')) return undefined;
+          throw error;
+        }),
+        { timeoutMs: 15_000, intervalMs: 500 },
+      ).catch((error: Error) => {
+        if (error.message.includes('timed out')) return false;
+        throw error;
+      });
+      if (!removed) return undefined;
+      await victim.kill();
+      victim.wipeForRejoin();
+      // Retried: right after a removal the leader may refuse until the change is applied everywhere it checks.
+      await waitFor(`MemberAdd of ${victim.name}`, async () => (await membership.add([victim.advertisedPeerUrl])) ?? undefined, { timeoutMs: 15_000, intervalMs: 250 });
+    } finally {
+      membership.close();
+    }
+    return {
+      description: `remove ${victim.name}, wipe its data, add it back`,
+      heal: async () => {
+        await victim.start({ waitReady: false });
+        await monitor.relearn(victim, 30_000);
+      },
+    };
+  },
+};
+
+export const ALL_FAULTS: readonly Fault[] = [killRestart, pauseLeader, isolateLeader, splitMinority, leaderOneWay, slowLinks, replaceFollower];
 
 export function selectFaults(names: readonly string[] | undefined): Fault[] {
   if (names === undefined) return [...ALL_FAULTS];

@@ -44,7 +44,7 @@ export interface NemesisOptions {
 export class Nemesis {
   readonly injected = new Map<string, number>();
   readonly skipped = new Map<string, string>();
-  /** Faults after which the cluster did not recover in time: availability bugs. */
+  /** Faults that failed, or after which the cluster did not recover in time (availability bugs). */
   readonly recoveryFailures: string[] = [];
   private active: ActiveFault | undefined;
   private stopRequested = false;
@@ -80,7 +80,16 @@ export class Nemesis {
       for (const fault of random.shuffle(this.faults)) {
         await this.pause(random.int(...this.options.gapMs));
         if (this.stopRequested) return;
-        const active = await fault.inject(this.context);
+        let active: ActiveFault | undefined;
+        try {
+          active = await fault.inject(this.context);
+        } catch (error) {
+          // A fault that could not be carried out (or only half) is reported; the final heal repairs what it can.
+          const message = `${fault.name} failed: ${(error as Error).message}`;
+          this.recoveryFailures.push(message);
+          this.context.log(`nemesis: ${message}`);
+          continue;
+        }
         if (active === undefined) continue;
         this.active = active;
         this.injected.set(fault.name, (this.injected.get(fault.name) ?? 0) + 1);
