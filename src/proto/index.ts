@@ -73,6 +73,13 @@ export function messageCodec<T>(fullName: string): MessageCodec<T> {
   const type = protobufRoot().lookupType(fullName);
   return {
     encode: (message) => type.encode(type.fromObject(message as Record<string, unknown>)).finish(),
-    decode: (bytes) => type.toObject(type.decode(bytes), CONVERSION_OPTIONS) as T,
+    // protobufjs hands out bytes fields as Buffers only when it reads from a
+    // Buffer; from a plain Uint8Array (e.g. an entry read back from the WAL)
+    // they would come out as Uint8Arrays, which the layers above do not expect.
+    decode: (bytes) => type.toObject(type.decode(asBuffer(bytes)), CONVERSION_OPTIONS) as T,
   };
+}
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

@@ -745,6 +745,10 @@ export class Raft {
         return;
       case MessageType.ReadIndex:
         if (this.lead === 0) throw new ProposalDroppedError('no leader, cannot serve a read index');
+        // Only our own requests go to the leader: the answer goes back to the
+        // sender, and a request relayed for a member that took us for the
+        // leader would travel on our link under its name. Its sender retries.
+        if (message.from !== 0 && message.from !== this.id) return;
         this.send({ ...message, to: this.lead });
         return;
       case MessageType.ReadIndexResp:

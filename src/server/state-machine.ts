@@ -6,9 +6,9 @@
 
 import type { Logger } from '../pkg/logger.js';
 import { Backend } from '../backend/index.js';
-import { KVStore } from '../mvcc/index.js';
+import { EtcdError, KVStore } from '../mvcc/index.js';
 import { WatchableStore } from '../mvcc/watch/index.js';
-import { Lessor, applyLeaseCheckpoint, applyLeaseGrant, applyLeaseRevoke, type LessorClock, type LeaseCheckpointRequest } from '../lease/index.js';
+import { LeaseError, Lessor, applyLeaseCheckpoint, applyLeaseGrant, applyLeaseRevoke, type LessorClock, type LeaseCheckpointRequest } from '../lease/index.js';
 import { KVApplier, type RangeRequest, type RangeResponse, type ResponseHeader } from './apply/index.js';
 import type { InternalRaftRequest } from './internal-request.js';
 
@@ -113,7 +113,11 @@ export class StateMachine {
       }
       return new Error('etcdserver: unknown request in raft entry');
     } catch (error) {
-      return error instanceof Error ? error : new Error(String(error));
+      // A request etcd refuses is the client's answer; anything else (a bug,
+      // a broken disk) must stop the member: skipping the entry would make
+      // this member's state differ from the others' for good.
+      if (error instanceof EtcdError || error instanceof LeaseError) return error;
+      throw error;
     }
   }
 
