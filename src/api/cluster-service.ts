@@ -30,14 +30,14 @@ export function clusterService(server: EtcdServer, forwarding: LeaderForwarding)
   return {
     MemberList: unary(() => list(server.members())),
     MemberAdd: unary(async (request: { peerURLs: string[]; isLearner: boolean }) => {
-      const { member, members } = await server.addMember(request.peerURLs, request.isLearner);
+      const { member, members } = await server.membership.add(request.peerURLs, request.isLearner);
       return { header: header(), member: wireMember(member), members: members.map(wireMember) };
     }),
-    MemberRemove: unary(async (request: { ID: string }) => list(await server.removeMember(memberId(request.ID)))),
-    MemberUpdate: unary(async (request: { ID: string; peerURLs: string[] }) => list(await server.updateMember(memberId(request.ID), request.peerURLs))),
+    MemberRemove: unary(async (request: { ID: string }) => list(await server.membership.remove(memberId(request.ID)))),
+    MemberUpdate: unary(async (request: { ID: string; peerURLs: string[] }) => list(await server.membership.update(memberId(request.ID), request.peerURLs))),
     MemberPromote: unary(async (request: { ID: string }) => {
       if (!server.isLeader) return forwarding.unary('Cluster', 'MemberPromote', request, 10_000);
-      return list(await server.promoteMember(memberId(request.ID)));
+      return list(await server.membership.promote(memberId(request.ID)));
     }),
   };
 }

@@ -12,7 +12,7 @@ export function maintenanceService(server: EtcdServer): UntypedServiceImplementa
   return {
     Status: unary(() => ({ ...server.status(), version: ETCD_API_VERSION })),
     MoveLeader: unary(async (request: { targetID: string }) => {
-      await server.moveLeader(BigInt(request.targetID));
+      await server.membership.moveLeader(BigInt(request.targetID));
       return { header: server.header(server.currentRevision()) };
     }),
   };

@@ -16,8 +16,7 @@ import { AppliedIndexWaiter } from './applied-index-waiter.js';
 import { LinearizableReads } from './linearizable-reads.js';
 import { serverErrors } from './errors.js';
 import { MemberStorage, type MemberContext } from './member-storage.js';
-import { checkAddMember, checkPromoteMember, checkRemoveMember, checkUpdateMember, normalizePeerUrls, type ClusterView } from './membership/reconfiguration.js';
-import { membershipErrors } from './membership/errors.js';
+import { MemberChanges } from './membership/member-changes.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { StateMachine } from './state-machine.js';
 import { LeaseUpkeep, NotPrimaryError, leaseIdFromRequestId, minLeaseTtlSeconds, type LeaseGrantRequest, type LeaseGrantResult, type LeaseRevokeRequest, type LeaseStatus, type LeaseCheckpointRequest } from '../lease/index.js';
@@ -60,6 +59,8 @@ export class EtcdServer {
   private leaseUpkeepTimer: NodeJS.Timeout | undefined;
   private unlockDataDir: () => void = () => undefined;
   private readonly peers: ClusterPeers;
+  /** MemberAdd/Remove/Update/Promote and MoveLeader. */
+  readonly membership: MemberChanges;
   private readonly removedListeners: Array<() => void> = [];
 
   private constructor(
@@ -126,6 +127,23 @@ export class EtcdServer {
       },
       logger,
     );
+    this.membership = new MemberChanges({
+      localMemberId: storage.memberId,
+      clusterToken: config.initialClusterToken,
+      requestTimeoutMs: this.requestTimeoutMs,
+      pollIntervalMs: config.heartbeatIntervalMs,
+      members: () => this.storage.members(),
+      isConnected: (memberId) => memberId === this.memberId || this.peers.isConnected(raftIdOf(memberId)),
+      isLeader: () => this.isLeader,
+      leaderId: () => this.leaderId,
+      isStopped: () => this.stopped,
+      replicatedIndex: (memberId) => this.storage.raftNode.status().progress?.get(raftIdOf(memberId))?.match ?? 0,
+      proposeMemberChange: (type, member) => this.proposeMemberChange(type, member),
+      transferLeader: (memberId) => {
+        this.loop.node.transferLeader(raftIdOf(memberId));
+        this.loop.schedule();
+      },
+    });
     this.leaseUpkeep = new LeaseUpkeep({
       get lessor() {
         return server.stateMachine.lessor;
@@ -302,82 +320,6 @@ export class EtcdServer {
     return this.storage.members().find((member) => member.id === leaderId)?.clientUrls ?? [];
   }
 
-  /**
-   * MemberAdd. Unlike etcd, the new member's id is derived from its peer URLs
-   * and the cluster token alone (etcd mixes in the time), so the new member
-   * derives the same id itself when it starts with --initial-cluster-state=existing.
-   */
-  async addMember(peerUrls: string[], isLearner: boolean): Promise<{ member: MemberRecord; members: MemberRecord[] }> {
-    const urls = normalizePeerUrls(peerUrls);
-    const id = computeMemberId(urls, this.config.initialClusterToken);
-    checkAddMember(this.clusterView(), { id, peerUrls: urls, isLearner });
-    await this.proposeMemberChange(isLearner ? ConfChangeType.AddLearnerNode : ConfChangeType.AddNode, { id: formatId(id), name: '', peerUrls: urls, isLearner });
-    const members = this.storage.members();
-    return { member: members.find((member) => member.id === id) ?? { id, name: '', peerUrls: urls, clientUrls: [], isLearner }, members };
-  }
-
-  async removeMember(id: bigint): Promise<MemberRecord[]> {
-    const member = checkRemoveMember(this.clusterView(), id);
-    await this.proposeMemberChange(ConfChangeType.RemoveNode, { id: formatId(id), name: member.name, peerUrls: member.peerUrls, isLearner: member.isLearner });
-    return this.storage.members();
-  }
-
-  async updateMember(id: bigint, peerUrls: string[]): Promise<MemberRecord[]> {
-    const urls = normalizePeerUrls(peerUrls);
-    const member = checkUpdateMember(this.clusterView(), id, urls);
-    await this.proposeMemberChange(ConfChangeType.UpdateNode, { id: formatId(id), name: member.name, peerUrls: urls, isLearner: member.isLearner });
-    return this.storage.members();
-  }
-
-  /** Only the leader knows whether the learner caught up; others get "not leader" (the API forwards). */
-  async promoteMember(id: bigint): Promise<MemberRecord[]> {
-    if (!this.isLeader) throw serverErrors.notLeader();
-    const progress = this.storage.raftNode.status().progress;
-    const learnerMatch = progress?.get(raftIdOf(id))?.match ?? 0;
-    const leaderMatch = progress?.get(raftIdOf(this.memberId))?.match ?? 0;
-    const member = checkPromoteMember(this.clusterView(), id, learnerMatch, leaderMatch);
-    await this.proposeMemberChange(ConfChangeType.AddNode, { id: formatId(id), name: member.name, peerUrls: member.peerUrls, isLearner: false });
-    return this.storage.members();
-  }
-
-  /** Maintenance.MoveLeader: only the leader hands over, to a voter, and waits until it has. */
-  async moveLeader(targetId: bigint): Promise<void> {
-    if (!this.isLeader) throw serverErrors.notLeader();
-    const target = this.storage.members().find((member) => member.id === targetId);
-    if (!target || target.isLearner) throw membershipErrors.badLeaderTransferee();
-    if (targetId === this.memberId) return;
-    const deadline = Date.now() + this.requestTimeoutMs;
-    this.loop.node.transferLeader(raftIdOf(targetId));
-    this.loop.schedule();
-    while (this.leaderId !== targetId) {
-      if (this.stopped) throw serverErrors.stopped();
-      if (Date.now() > deadline) throw membershipErrors.leaderTransferTimeout();
-      await new Promise((resolve) => setTimeout(resolve, this.config.heartbeatIntervalMs));
-    }
-  }
-
-  private clusterView(): ClusterView {
-    return {
-      members: this.storage.members(),
-      localMemberId: this.memberId,
-      isConnected: (memberId) => memberId === this.memberId || this.peers.isConnected(raftIdOf(memberId)),
-    };
-  }
-
-  private async proposeMemberChange(type: ConfChangeType, member: MemberContext): Promise<void> {
-    if (this.stopped) throw serverErrors.stopped();
-    const id = this.requestIds.nextId();
-    const result = this.waits.register<unknown>(id, this.requestTimeoutMs, () => serverErrors.timeout());
-    try {
-      this.storage.proposeMemberChange(type, { ...member, requestId: id.toString() });
-    } catch (error) {
-      this.waits.reject(id, error instanceof ProposalDroppedError ? (this.softState.leader === 0 ? serverErrors.noLeader() : serverErrors.leaderChanged()) : (error as Error));
-    }
-    this.loop.schedule();
-    const outcome = await result;
-    if (outcome instanceof Error) throw outcome;
-  }
-
   async checkHealth(): Promise<{ health: boolean; reason: string }> {
     if (this.softState.leader === 0) return { health: false, reason: 'RAFT NO LEADER' };
     try {
@@ -418,15 +360,27 @@ export class EtcdServer {
 
   // ---- proposals ----
 
-  private async propose<T>(request: InternalRaftRequest): Promise<T> {
+  private propose<T>(request: InternalRaftRequest): Promise<T> {
+    return this.proposeAndWait<T>((id) => {
+      request.header = { ID: id.toString() };
+      const data = internalRequestCodec.encode(request);
+      if (data.length > this.config.maxRequestBytes) throw serverErrors.requestTooLarge();
+      this.loop.node.propose(data);
+    });
+  }
+
+  /** A ConfChange whose context carries the request id, resolved when it is applied. */
+  private proposeMemberChange(type: ConfChangeType, member: MemberContext): Promise<void> {
+    return this.proposeAndWait<void>((id) => this.storage.proposeMemberChange(type, { ...member, requestId: id.toString() }));
+  }
+
+  /** Registers a wait under a fresh request id, submits, and resolves with what the apply loop answers. */
+  private async proposeAndWait<T>(submit: (requestId: bigint) => void): Promise<T> {
     if (this.stopped) throw serverErrors.stopped();
     const id = this.requestIds.nextId();
-    request.header = { ID: id.toString() };
-    const data = internalRequestCodec.encode(request);
-    if (data.length > this.config.maxRequestBytes) throw serverErrors.requestTooLarge();
     const result = this.waits.register<T | Error>(id, this.requestTimeoutMs, () => serverErrors.timeout());
     try {
-      this.loop.node.propose(data);
+      submit(id);
     } catch (error) {
       this.waits.reject(id, error instanceof ProposalDroppedError ? (this.softState.leader === 0 ? serverErrors.noLeader() : serverErrors.leaderChanged()) : (error as Error));
     }
