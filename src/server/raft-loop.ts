@@ -2,13 +2,14 @@
 // disk, the network and the state machine. For each Ready, in order:
 //   1. persist hard state and entries to the WAL (one fdatasync per batch),
 //      and mirror them into the in-memory Raft log;
-//   2. send messages (never before what they promise is on disk);
+//   2. send messages (never before what they promise is on disk; a leader's
+//      go out first, in parallel with its own write);
 //   3. apply committed entries;
 //   4. advance.
 // Proposals and ticks that arrive while a batch is being persisted join the
 // next Ready, which is what makes group commit happen.
 
-import type { Entry, Message, ReadState, Ready, SoftState } from '../raft/types.js';
+import { Role, type Entry, type Message, type ReadState, type Ready, type SoftState } from '../raft/types.js';
 import type { RawNode, MemoryStorage } from '../raft/index.js';
 import type { Logger } from '../pkg/logger.js';
 
@@ -23,6 +24,7 @@ export interface RaftLoopHooks {
 
 export class RaftLoop {
   private running = false;
+  private role: Role = Role.Follower;
   private scheduled = false;
   private stopped = false;
   private tickTimer: NodeJS.Timeout | undefined;
@@ -81,16 +83,24 @@ export class RaftLoop {
 
   private async processReady(): Promise<void> {
     const ready = this.node.ready();
-    if (ready.softState) this.hooks.onSoftState(ready.softState);
+    if (ready.softState) {
+      this.role = ready.softState.role;
+      this.hooks.onSoftState(ready.softState);
+    }
     if (ready.readStates.length > 0) this.hooks.onReadStates(ready.readStates);
 
+    // A leader may write its log in parallel with sending it (Raft thesis
+    // 10.2.1, as etcd's server does): an entry commits only once a quorum,
+    // which counts the leader's own copy only after this persist, holds it.
+    const sendFirst = this.role === Role.Leader && ready.messages.length > 0;
+    if (sendFirst) this.hooks.send(ready.messages);
     await this.hooks.persist(ready);
     // The state machine was restored from the data in persist(); the log keeps only the metadata.
     if (ready.snapshot) this.storage.applySnapshot({ metadata: ready.snapshot.metadata, data: new Uint8Array(0) });
     if (ready.hardState) this.storage.setHardState(ready.hardState);
     if (ready.entries.length > 0) this.storage.append(ready.entries);
 
-    if (ready.messages.length > 0) this.hooks.send(ready.messages);
+    if (!sendFirst && ready.messages.length > 0) this.hooks.send(ready.messages);
     if (ready.committedEntries.length > 0) await this.hooks.apply(ready.committedEntries);
     this.node.advance(ready);
   }
