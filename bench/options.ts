@@ -70,6 +70,7 @@ Workload knobs
   --lease-scale-ttl S            lease-scale: lease TTL in seconds (default 60)
   --lease-scale-sweep-seconds S  lease-scale: every lease is renewed once per S seconds (default 20)
   --lease-scale-seconds S        lease-scale: measured keep-alive period, replaces --max-seconds (default 30)
+  --key-memory-keys N            key-memory: keys of --val-size bytes loaded before measuring RSS (default 1000000)
 `;
 
 function positiveInteger(name: string, text: string): number {
@@ -126,6 +127,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'lease-scale-ttl': { type: 'string', default: String(DEFAULT_WORKLOAD_OPTIONS.leaseScaleTtlSeconds) },
       'lease-scale-sweep-seconds': { type: 'string', default: String(DEFAULT_WORKLOAD_OPTIONS.leaseScaleSweepSeconds) },
       'lease-scale-seconds': { type: 'string', default: String(DEFAULT_WORKLOAD_OPTIONS.leaseScaleSeconds) },
+      'key-memory-keys': { type: 'string', default: String(DEFAULT_WORKLOAD_OPTIONS.keyMemoryKeyCount) },
     },
   });
   if (values.help) return 'help';
@@ -180,6 +182,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       leaseScaleTtlSeconds: number('lease-scale-ttl'),
       leaseScaleSweepSeconds: number('lease-scale-sweep-seconds'),
       leaseScaleSeconds: number('lease-scale-seconds'),
+      keyMemoryKeyCount: number('key-memory-keys'),
     },
   };
 }

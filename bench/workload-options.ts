@@ -34,6 +34,8 @@ export interface WorkloadOptions {
   leaseScaleSweepSeconds: number;
   /** lease-scale: the measured keep-alive period. */
   leaseScaleSeconds: number;
+  /** key-memory: keys loaded before the measured period. */
+  keyMemoryKeyCount: number;
 }
 
 export interface WatchScaleCase {
@@ -80,6 +82,7 @@ export const DEFAULT_WORKLOAD_OPTIONS: WorkloadOptions = {
   leaseScaleTtlSeconds: 60,
   leaseScaleSweepSeconds: 20,
   leaseScaleSeconds: 30,
+  keyMemoryKeyCount: 1_000_000,
 };
 
 /** Everything one (workload, target, client count) run needs. */

@@ -9,9 +9,10 @@ import { leaseKeepAliveWorkload } from './lease-keepalive.js';
 import { k8sLikeWorkload } from './k8s-like.js';
 import { watchScaleWorkload } from './watch-scale.js';
 import { leaseScaleWorkload } from './lease-scale.js';
+import { keyMemoryWorkload } from './key-memory.js';
 
-/** watch-scale and lease-scale are opt-in (heavy; run them with --workloads). */
-export const WORKLOADS: Workload[] = [putWorkload, rangeWorkload, txnPutWorkload, watchWorkload, leaseKeepAliveWorkload, k8sLikeWorkload, watchScaleWorkload, leaseScaleWorkload];
+/** watch-scale, lease-scale and key-memory are opt-in (heavy; run them with --workloads). */
+export const WORKLOADS: Workload[] = [putWorkload, rangeWorkload, txnPutWorkload, watchWorkload, leaseKeepAliveWorkload, k8sLikeWorkload, watchScaleWorkload, leaseScaleWorkload, keyMemoryWorkload];
 
 export function workloadNamed(name: string): Workload {
   const workload = WORKLOADS.find((candidate) => candidate.name === name);
