@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import * as protoLoader from '@grpc/proto-loader';
 import * as grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
+import { asBuffer } from '../pkg/bytes.js';
 
 // Compiled code lives in dist/src/proto; the .proto files stay in src/proto.
 const here = dirname(fileURLToPath(import.meta.url));
@@ -80,6 +81,3 @@ export function messageCodec<T>(fullName: string): MessageCodec<T> {
   };
 }
 
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}

@@ -5,6 +5,7 @@
 // then the database bytes.
 
 import type { SnapshotMember } from './snapshot-files.js';
+import { asBuffer } from '../pkg/bytes.js';
 
 export interface SnapshotData {
   members: SnapshotMember[];
@@ -19,7 +20,7 @@ export function encodeSnapshotData(data: SnapshotData): Uint8Array {
 }
 
 export function decodeSnapshotData(bytes: Uint8Array): SnapshotData {
-  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const buffer = asBuffer(bytes);
   if (buffer.length < 4) throw new Error('snapshot data is empty: the sender attached no database');
   const membersLength = buffer.readUInt32BE(0);
   if (4 + membersLength > buffer.length) throw new Error('snapshot data is truncated');

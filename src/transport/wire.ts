@@ -141,6 +141,4 @@ export function frameHeader(payloadBytes: number): Buffer {
 }
 
 /** A view of `bytes` as a Buffer without copying. */
-export function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
+export { asBuffer } from '../pkg/bytes.js';
