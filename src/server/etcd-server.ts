@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import type { Logger } from '../pkg/logger.js';
 import type { MemberConfig } from './config.js';
 import { ConfChangeType, ProposalDroppedError, Role, type Entry, type SoftState, type Ready, type Snapshot, EntryType } from '../raft/types.js';
-import { decodeConfChange } from '../raft/index.js';
 import { RaftLoop } from './raft-loop.js';
 import { WaitRegistry } from './wait.js';
 import { RequestIdGenerator } from './request-id.js';
@@ -457,12 +456,10 @@ export class EtcdServer {
   }
 
   private applyConfChange(entry: Entry): MemberContext | undefined {
-    const context = this.storage.applyConfChangeEntry(entry);
-    const change = decodeConfChange(entry.data);
-    const changedMemberId = this.storage.memberIdOfRaftId(change.nodeId);
-    if (change.type === ConfChangeType.RemoveNode) this.peers.remove(changedMemberId);
-    else this.peers.addOrUpdate(changedMemberId, this.storage.members().find((member) => member.id === changedMemberId)?.peerUrls ?? []);
-    if (change.type === ConfChangeType.RemoveNode && change.nodeId === raftIdOf(this.memberId)) {
+    const { type, memberId, member, context } = this.storage.applyConfChangeEntry(entry);
+    if (type === ConfChangeType.RemoveNode) this.peers.remove(memberId);
+    else this.peers.addOrUpdate(memberId, member?.peerUrls ?? []);
+    if (type === ConfChangeType.RemoveNode && memberId === this.memberId) {
       this.logger.child('etcdserver/server.go').warn('the member has been permanently removed from the cluster', { 'local-member-id': formatId(this.memberId) });
       for (const listener of this.removedListeners.splice(0)) setImmediate(listener);
     }

@@ -33,6 +33,14 @@ export interface MemberContext {
   requestId?: string;
 }
 
+/** What applying one ConfChange did: the member it was about, as the table now holds it (none once removed). */
+export interface AppliedMemberChange {
+  type: ConfChangeType;
+  memberId: bigint;
+  member: MemberRecord | undefined;
+  context: MemberContext | undefined;
+}
+
 export class MemberStorage {
   private readonly memberTable = new Map<bigint, MemberRecord>();
   private readonly raftIdToMemberId = new Map<number, bigint>();
@@ -182,8 +190,8 @@ export class MemberStorage {
     return Promise.resolve();
   }
 
-  /** Applies a committed ConfChange to Raft and to the member table; returns its context. */
-  applyConfChangeEntry(entry: Entry): MemberContext | undefined {
+  /** Applies a committed ConfChange to Raft and to the member table; says what changed. */
+  applyConfChangeEntry(entry: Entry): AppliedMemberChange {
     const change = decodeConfChange(entry.data);
     this.raftNode.applyConfChange(change);
     const context = change.context.length > 0 ? (JSON.parse(Buffer.from(change.context).toString()) as MemberContext) : undefined;
@@ -229,7 +237,7 @@ export class MemberStorage {
         break;
       }
     }
-    return context;
+    return { type: change.type, memberId, member: this.memberTable.get(memberId), context };
   }
 
   /** Proposes a membership change whose context names the member (throws ProposalDroppedError). */
