@@ -20,10 +20,6 @@ function wireMember(member: MemberRecord): WireMember {
   return { ID: member.id.toString(), name: member.name, peerURLs: member.peerUrls, clientURLs: member.clientUrls, isLearner: member.isLearner };
 }
 
-function memberId(text: string | number): bigint {
-  return BigInt(text);
-}
-
 export function clusterService(server: EtcdServer, forwarding: LeaderForwarding): UntypedServiceImplementation {
   const header = () => server.header(server.currentRevision());
   const list = (members: MemberRecord[]) => ({ header: header(), members: members.map(wireMember) });
@@ -33,11 +29,11 @@ export function clusterService(server: EtcdServer, forwarding: LeaderForwarding)
       const { member, members } = await server.membership.add(request.peerURLs, request.isLearner);
       return { header: header(), member: wireMember(member), members: members.map(wireMember) };
     }),
-    MemberRemove: unary(async (request: { ID: string }) => list(await server.membership.remove(memberId(request.ID)))),
-    MemberUpdate: unary(async (request: { ID: string; peerURLs: string[] }) => list(await server.membership.update(memberId(request.ID), request.peerURLs))),
+    MemberRemove: unary(async (request: { ID: string }) => list(await server.membership.remove(BigInt(request.ID)))),
+    MemberUpdate: unary(async (request: { ID: string; peerURLs: string[] }) => list(await server.membership.update(BigInt(request.ID), request.peerURLs))),
     MemberPromote: unary(async (request: { ID: string }) => {
       if (!server.isLeader) return forwarding.unary('Cluster', 'MemberPromote', request, 10_000);
-      return list(await server.membership.promote(memberId(request.ID)));
+      return list(await server.membership.promote(BigInt(request.ID)));
     }),
   };
 }

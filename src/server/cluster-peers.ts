@@ -89,10 +89,6 @@ export class ClusterPeers {
     if (plain.length > 0) this.transport.send(plain);
   }
 
-  get peerCount(): number {
-    return this.peerUrls.size;
-  }
-
   isConnected(raftId: number): boolean {
     return this.transport.peerStats(raftId).connected;
   }

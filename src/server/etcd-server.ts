@@ -100,7 +100,6 @@ export class EtcdServer {
       this.applied,
       { retryIntervalMs: Math.max(100, config.electionTimeoutMs / 2), timeoutMs: this.requestTimeoutMs },
     );
-    // A getter: a snapshot from the leader replaces the state machine.
     const server = this;
     this.peers = new ClusterPeers(
       storage.memberId,
@@ -144,6 +143,7 @@ export class EtcdServer {
       },
     });
     this.leaseUpkeep = new LeaseUpkeep({
+      // A getter: a snapshot from the leader replaces the state machine.
       get lessor() {
         return server.stateMachine.lessor;
       },
