@@ -193,13 +193,8 @@ export class Backend {
    * Commits first. No reads or writes may run until the returned promise settles.
    */
   async defrag(): Promise<void> {
-    this.commit();
     const temporaryDirectory = join(this.directory, defragDirectoryName);
-    rmSync(temporaryDirectory, { recursive: true, force: true });
-    mkdirSync(temporaryDirectory);
-    const copyPath = join(temporaryDirectory, environmentFileName);
-    // With a directory path, LMDB writes data.mdb inside it.
-    await this.environment.backup(temporaryDirectory, true);
+    const copyPath = await this.compactingCopyInto(temporaryDirectory);
     await this.environment.close();
     // rename(2) is atomic: a crash leaves either the old or the compacted file.
     renameSync(copyPath, join(this.directory, environmentFileName));
@@ -213,13 +208,9 @@ export class Backend {
    * LMDB's copy runs in a read transaction, so commits may continue meanwhile.
    */
   async snapshotBytes(): Promise<Buffer> {
-    this.commit();
     const temporaryDirectory = join(this.directory, `snapshot-${process.pid}-${Date.now()}.tmp`);
-    rmSync(temporaryDirectory, { recursive: true, force: true });
-    mkdirSync(temporaryDirectory);
     try {
-      await this.environment.backup(temporaryDirectory, true);
-      return readFileSync(join(temporaryDirectory, environmentFileName));
+      return readFileSync(await this.compactingCopyInto(temporaryDirectory));
     } finally {
       rmSync(temporaryDirectory, { recursive: true, force: true });
     }
@@ -247,6 +238,16 @@ export class Backend {
     } finally {
       closeSync(directoryDescriptor);
     }
+  }
+
+  /** Commits, then writes LMDB's compacting copy of the file into a fresh `temporaryDirectory`; returns the copy's path. */
+  private async compactingCopyInto(temporaryDirectory: string): Promise<string> {
+    this.commit();
+    rmSync(temporaryDirectory, { recursive: true, force: true });
+    mkdirSync(temporaryDirectory);
+    // With a directory path, LMDB writes data.mdb inside it.
+    await this.environment.backup(temporaryDirectory, true);
+    return join(temporaryDirectory, environmentFileName);
   }
 
   /** Commits pending writes and closes the file. */
