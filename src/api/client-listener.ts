@@ -2,15 +2,15 @@
 // first bytes of a connection decide. HTTP/2 (its preface starts with
 // "PRI ") goes to the gRPC server; anything else to the HTTP/1 handler
 // (/health, /version, later /metrics and the JSON gateway). gRPC gets the
-// connection through an :authority rewriter (http2-authority.ts): grpc-go
-// sends "http://host:port" there for endpoints given with a scheme, which
-// Node's HTTP/2 would reset.
+// socket itself, or, when its first request carries an :authority with a
+// scheme (grpc-go sends "http://host:port" for endpoints given so, which
+// Node's HTTP/2 would reset), a stream through a rewriter: http2-handoff.ts.
 
 import * as net from 'node:net';
 import * as http from 'node:http';
 import { Duplex } from 'node:stream';
 import type { ConnectionInjector } from '@grpc/grpc-js';
-import { rewritingAuthority } from './http2-authority.js';
+import { handOffHttp2Connection } from './http2-handoff.js';
 
 const HTTP2_PREFACE_START = Buffer.from('PRI ');
 
@@ -35,11 +35,13 @@ export async function listenForClients(options: {
       socket.pause();
       socket.unshift(firstChunk);
       const prefix = firstChunk.subarray(0, HTTP2_PREFACE_START.length);
-      // The rewriter reads the socket as a stream, so it sees the unshifted
+      // The hand-off reads the socket as a stream, so it sees the unshifted
       // chunk first. The HTTP/1 server reads straight from the socket's
       // handle and would miss it: it gets a stream too.
-      if (prefix.equals(HTTP2_PREFACE_START)) options.grpcInjector.injectConnection(rewritingAuthority(socket));
-      else httpServer.emit('connection', streamStartingWith(socket, socket.read() as Buffer));
+      if (prefix.equals(HTTP2_PREFACE_START)) {
+        const inject = (connection: Duplex) => options.grpcInjector.injectConnection(connection);
+        handOffHttp2Connection(socket, { viaSocket: inject, viaRewriter: inject });
+      } else httpServer.emit('connection', streamStartingWith(socket, socket.read() as Buffer));
     });
   });
   tcpServer.on('error', () => undefined);

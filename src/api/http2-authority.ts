@@ -23,9 +23,11 @@ export const HTTP2_CLIENT_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\
 
 const FRAME_HEADER_LENGTH = 9;
 const TYPE_HEADERS = 0x1;
+const TYPE_SETTINGS = 0x4;
 const TYPE_PUSH_PROMISE = 0x5;
 const TYPE_CONTINUATION = 0x9;
 const FLAG_END_STREAM = 0x1;
+const FLAG_ACK = 0x1;
 const FLAG_END_HEADERS = 0x4;
 const FLAG_PADDED = 0x8;
 const FLAG_PRIORITY = 0x20;
@@ -67,8 +69,18 @@ export function authorityWithoutScheme(value: Buffer): Buffer | undefined {
  * as they arrive, forward what it returns. Throws Http2FrameError (or
  * HpackError) on input it cannot follow; the connection must then be closed.
  */
+export interface AuthorityRewriterOptions {
+  /**
+   * Drop the client's first SETTINGS ACK: it acknowledges a SETTINGS frame
+   * sent before the HTTP/2 server took over (see client-listener.ts), which
+   * that server never sent and would treat as a protocol error.
+   */
+  dropFirstSettingsAck?: boolean;
+}
+
 export class AuthorityRewriter {
   private mode: 'deciding' | 'passthrough' | 'rewriting' = 'deciding';
+  private settingsAckToDrop: boolean;
   private prefaceSeen = false;
   /** Input not yet consumed: part of a frame header or of a header frame. */
   private pending: Buffer = EMPTY;
@@ -86,6 +98,20 @@ export class AuthorityRewriter {
   /** Header blocks re-encoded so far (for tests and logs). */
   rewrittenBlocks = 0;
 
+  constructor(options: AuthorityRewriterOptions = {}) {
+    this.settingsAckToDrop = options.dropFirstSettingsAck ?? false;
+  }
+
+  /** True while the first SETTINGS ACK is still to be dropped. */
+  get awaitingSettingsAck(): boolean {
+    return this.settingsAckToDrop;
+  }
+
+  /** True until the first header block has been seen. */
+  get deciding(): boolean {
+    return this.mode === 'deciding';
+  }
+
   /** True once the first header block needed no rewrite: input is forwarded as is. */
   get passthrough(): boolean {
     return this.mode === 'passthrough';
@@ -97,7 +123,7 @@ export class AuthorityRewriter {
 
   /** The bytes to forward for `chunk`, in order (possibly none). */
   transform(chunk: Buffer): Buffer[] {
-    if (this.mode === 'passthrough') return [chunk];
+    if (this.mode === 'passthrough' && !this.settingsAckToDrop) return [chunk];
     const out: Buffer[] = [];
     let input = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk;
     let position = 0;
@@ -118,7 +144,7 @@ export class AuthorityRewriter {
     }
 
     while (position < input.length) {
-      if (this.passthrough) {
+      if (this.passthrough && !this.settingsAckToDrop) {
         out.push(input.subarray(position));
         return out;
       }
@@ -135,16 +161,23 @@ export class AuthorityRewriter {
       const flags = input[position + 4]!;
       const streamId = input.readUInt32BE(position + 5) & 0x7fffffff;
 
-      if (this.blockStream !== 0) {
-        if (type !== TYPE_CONTINUATION || streamId !== this.blockStream) {
-          throw new Http2FrameError(`frame of type ${type} inside the header block of stream ${this.blockStream}`);
-        }
-      } else if (type === TYPE_CONTINUATION) {
-        throw new Http2FrameError('CONTINUATION outside a header block');
+      if (type === TYPE_SETTINGS && flags & FLAG_ACK && length === 0 && this.settingsAckToDrop) {
+        this.settingsAckToDrop = false;
+        position += FRAME_HEADER_LENGTH;
+        continue;
       }
-      if (type === TYPE_PUSH_PROMISE) throw new Http2FrameError('PUSH_PROMISE from a client');
-
-      if (type !== TYPE_HEADERS && type !== TYPE_CONTINUATION) {
+      // Once passing through, frames are only delimited (to find that ACK), not checked.
+      if (!this.passthrough) {
+        if (this.blockStream !== 0) {
+          if (type !== TYPE_CONTINUATION || streamId !== this.blockStream) {
+            throw new Http2FrameError(`frame of type ${type} inside the header block of stream ${this.blockStream}`);
+          }
+        } else if (type === TYPE_CONTINUATION) {
+          throw new Http2FrameError('CONTINUATION outside a header block');
+        }
+        if (type === TYPE_PUSH_PROMISE) throw new Http2FrameError('PUSH_PROMISE from a client');
+      }
+      if (this.passthrough || (type !== TYPE_HEADERS && type !== TYPE_CONTINUATION)) {
         out.push(input.subarray(position, position + FRAME_HEADER_LENGTH));
         position += FRAME_HEADER_LENGTH;
         this.forwardRemaining = length;
@@ -262,8 +295,13 @@ export function encodeHeaderFrames(
  * writes go to the socket unchanged. Backpressure holds both ways; input the
  * rewriter cannot follow destroys the socket.
  */
-export function rewritingAuthority(socket: net.Socket, onError?: (error: Error) => void): Duplex {
-  const rewriter = new AuthorityRewriter();
+export function rewritingAuthority(
+  socket: net.Socket,
+  onError?: (error: Error) => void,
+  /** A rewriter that has already read the start of the connection, and what it produced. */
+  started?: { rewriter: AuthorityRewriter; output: Buffer[] },
+): Duplex {
+  const rewriter = started?.rewriter ?? new AuthorityRewriter();
   // Node's HTTP/2 turns Nagle off on the sockets it is given; on a duplex it
   // cannot, and small frames (WINDOW_UPDATE, responses) would wait for ACKs.
   socket.setNoDelay(true);
@@ -300,8 +338,9 @@ export function rewritingAuthority(socket: net.Socket, onError?: (error: Error) 
       callback(error);
     },
   });
+  for (const piece of started?.output ?? []) duplex.push(piece);
   socket.on('data', (chunk: Buffer) => {
-    if (rewriter.passthrough) {
+    if (rewriter.passthrough && !rewriter.awaitingSettingsAck) {
       if (!duplex.push(chunk)) socket.pause();
       return;
     }
