@@ -30,7 +30,15 @@ export interface MemberConfig {
   watchProgressNotifyIntervalMs: number;
   enableLeaseCheckpoint: boolean;
   leaseCheckpointIntervalMs: number;
+  /** The longest an applied write waits in memory before its backend commit. */
+  backendBatchIntervalMs: number;
+  /** A backend batch holding this many writes commits at once. */
+  backendBatchLimit: number;
 }
+
+/** etcd's defaults when --backend-batch-interval / --backend-batch-limit are left at zero. */
+export const DEFAULT_BACKEND_BATCH_INTERVAL_MS = 100;
+export const DEFAULT_BACKEND_BATCH_LIMIT = 10_000;
 
 export class ConfigError extends Error {}
 
@@ -57,6 +65,8 @@ const FLAGS: Record<string, FlagSpec> = {
   'election-timeout': { kind: 'uint', defaultValue: '1000', help: 'Time (in milliseconds) for an election to timeout.' },
   'snapshot-count': { kind: 'uint', defaultValue: '100000', help: 'Number of committed transactions to trigger a snapshot to disk.' },
   'experimental-snapshot-catchup-entries': { kind: 'uint', defaultValue: '5000', help: 'Number of entries for a slow follower to catch up after compacting the raft storage entries.' },
+  'backend-batch-interval': { kind: 'duration', defaultValue: '', help: 'BackendBatchInterval is the maximum time before commit the backend transaction.' },
+  'backend-batch-limit': { kind: 'uint', defaultValue: '0', help: 'BackendBatchLimit is the maximum operations before commit the backend transaction.' },
   'max-request-bytes': { kind: 'uint', defaultValue: String(1.5 * 1024 * 1024), help: 'Maximum client request size in bytes the server will accept.' },
   'max-txn-ops': { kind: 'uint', defaultValue: '128', help: 'Maximum number of operations permitted in a transaction.' },
   'quota-backend-bytes': { kind: 'uint', defaultValue: '0', help: 'Raise alarms when backend size exceeds the given quota (0 defaults to low space quota).' },
@@ -236,6 +246,10 @@ export function buildMemberConfig(values: FlagValues): MemberConfig {
     watchProgressNotifyIntervalMs: parseDurationMs('experimental-watch-progress-notify-interval', values['experimental-watch-progress-notify-interval']!),
     enableLeaseCheckpoint: parseBool('experimental-enable-lease-checkpoint', values['experimental-enable-lease-checkpoint']!),
     leaseCheckpointIntervalMs: parseDurationMs('experimental-lease-checkpoint-interval', values['experimental-lease-checkpoint-interval']!),
+    backendBatchIntervalMs:
+      (values['backend-batch-interval'] ? parseDurationMs('backend-batch-interval', values['backend-batch-interval']) : 0) ||
+      DEFAULT_BACKEND_BATCH_INTERVAL_MS,
+    backendBatchLimit: parseUint('backend-batch-limit', values['backend-batch-limit']!) || DEFAULT_BACKEND_BATCH_LIMIT,
   };
   if (!config.initialCluster.has(name)) {
     throw new ConfigError(`couldn't find local name "${name}" in the initial cluster configuration`);

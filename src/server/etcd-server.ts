@@ -176,6 +176,12 @@ export class EtcdServer {
       expiredLeaseRetryIntervalMs: requestTimeoutMs,
       proposeLeaseCheckpoint,
       leaseCheckpointIntervalMs: config.leaseCheckpointIntervalMs,
+      backendBatchIntervalMs: config.backendBatchIntervalMs,
+      backendBatchLimit: config.backendBatchLimit,
+      onCommitFailure: (error) => {
+        logger.error('backend commit failed; exiting', { error });
+        process.exit(1);
+      },
     });
     const server = new EtcdServer(config, logger, storage, stateMachine, clock);
     member = server;
@@ -445,7 +451,7 @@ export class EtcdServer {
       outcomes.push([id, this.stateMachine.apply(request, (revision) => this.header(revision))]);
     }
     const last = entries[entries.length - 1]!;
-    this.stateMachine.commit(last.index, last.term);
+    this.stateMachine.endApplySection(last.index, last.term);
     this.applied.advanceTo(last.index);
     for (const [id, outcome] of outcomes) if (this.waits.isPending(id)) this.waits.resolve(id, outcome);
     this.campaignIfSoleVoter();

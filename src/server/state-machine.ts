@@ -1,8 +1,12 @@
 // The member's replicated state machine: the backend, the MVCC store, the
 // lessor, the watchable store and the deterministic apply logic. The member
 // applies each batch of committed entries inside one synchronous section
-// and commits it together with the applied (consistent) index, so a restart
-// resumes exactly after the last entry whose effects are on disk.
+// and records the applied (consistent) index in the same backend batch.
+// Like etcd's backend, the batch reaches LMDB every --backend-batch-interval
+// or once it holds --backend-batch-limit writes, never in the middle of a
+// section; reads see it at once. A restart resumes after the last entry whose
+// effects were committed, and replays the rest from the WAL, which keeps
+// every entry the backend has not been synced past.
 
 import type { Logger } from '../pkg/logger.js';
 import { Backend } from '../backend/index.js';
@@ -21,9 +25,17 @@ export interface StateMachineOptions {
   /** With --experimental-enable-lease-checkpoint: proposes a LeaseCheckpoint through Raft. */
   proposeLeaseCheckpoint?: (request: LeaseCheckpointRequest) => Promise<void>;
   leaseCheckpointIntervalMs?: number;
+  /** The longest applied writes wait before their backend commit. */
+  backendBatchIntervalMs: number;
+  /** A batch with this many writes commits at the end of its apply section. */
+  backendBatchLimit: number;
+  /** A scheduled commit failed: the member cannot go on. */
+  onCommitFailure(error: unknown): void;
 }
 
 export class StateMachine {
+  private commitTimer: NodeJS.Timeout | undefined;
+
   private constructor(
     private readonly options: StateMachineOptions,
     readonly backend: Backend,
@@ -121,9 +133,29 @@ export class StateMachine {
     }
   }
 
-  /** Commits everything applied since the last commit, with the applied index. */
-  commit(appliedIndex: number, appliedTerm: number): void {
-    if (appliedIndex > this.consistentIndex()) this.backend.batchTx().setConsistentIndex(appliedIndex, appliedTerm);
+  /**
+   * Ends an apply section: records the applied index with its writes, and
+   * commits the batch now if it is full, else within the batch interval.
+   */
+  endApplySection(appliedIndex: number, appliedTerm: number): void {
+    const batch = this.backend.batchTx();
+    if (appliedIndex > this.consistentIndex()) batch.setConsistentIndex(appliedIndex, appliedTerm);
+    if (batch.pendingWrites >= this.options.backendBatchLimit) this.commitNow();
+    else if (this.commitTimer === undefined && !batch.isEmpty()) {
+      this.commitTimer = setTimeout(() => {
+        try {
+          this.commitNow();
+        } catch (error) {
+          this.options.onCommitFailure(error);
+        }
+      }, this.options.backendBatchIntervalMs);
+    }
+  }
+
+  /** Commits the pending batch to LMDB (between apply sections only). */
+  commitNow(): void {
+    clearTimeout(this.commitTimer);
+    this.commitTimer = undefined;
     this.backend.commit();
   }
 
@@ -136,6 +168,8 @@ export class StateMachine {
   }
 
   async close(): Promise<void> {
+    clearTimeout(this.commitTimer);
+    this.commitTimer = undefined;
     this.watchableStore.close();
     this.store.close();
     await this.backend.close();
