@@ -319,7 +319,22 @@ export class Raft {
     }
     this.uncommittedSizeBytes += sizeBytes;
     this.log.append(entries);
+    this.commitIfSoleMember();
     return true;
+  }
+
+  /**
+   * A leader alone in its configuration (one voter, no learners) commits what
+   * it appends at once: the Ready that hands out the entries also hands them
+   * out as committed, and the caller persists a Ready's entries before it
+   * applies any. With any other member this would be unsafe, since messages
+   * carrying the commit index could leave before the leader's own write.
+   */
+  private commitIfSoleMember(): void {
+    if (this.role !== Role.Leader || this.tracker.voters.length !== 1 || this.tracker.learners.length !== 0) return;
+    if (this.tracker.voters[0] !== this.id) return;
+    const self = this.tracker.progress.get(this.id);
+    if (self?.maybeUpdate(this.log.lastIndex()) && this.maybeCommit()) this.onCommitAdvanced();
   }
 
   /** Advances the commit index to what a majority of voters hold, if it is of this term. */

@@ -92,7 +92,12 @@ export class RaftLoop {
     // A leader may write its log in parallel with sending it (Raft thesis
     // 10.2.1, as etcd's server does): an entry commits only once a quorum,
     // which counts the leader's own copy only after this persist, holds it.
-    const sendFirst = this.role === Role.Leader && ready.messages.length > 0;
+    // The exception is a leader that was alone in its configuration, which
+    // commits what it appends: while its messages carry a commit index
+    // beyond what it has written, they wait for the write.
+    const persistedLastIndex = this.storage.lastIndex();
+    const sendFirst =
+      this.role === Role.Leader && ready.messages.length > 0 && ready.messages.every((message) => message.commit <= persistedLastIndex);
     if (sendFirst) this.hooks.send(ready.messages);
     await this.hooks.persist(ready);
     // The state machine was restored from the data in persist(); the log keeps only the metadata.
