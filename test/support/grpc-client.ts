@@ -9,6 +9,7 @@ type Unary = (request: object) => Promise<any>;
 export interface EtcdGrpcClient {
   kv: { Range: Unary; Put: Unary; DeleteRange: Unary; Txn: Unary; Compact: Unary };
   maintenance: { Status: Unary };
+  lease: { LeaseGrant: Unary; LeaseTimeToLive: Unary };
   cluster: { MemberList: Unary };
   close(): void;
 }
@@ -30,14 +31,17 @@ export function connect(endpoint: string, options: { deadlineMs?: number; channe
   const kv = make('KV');
   const maintenance = make('Maintenance');
   const cluster = make('Cluster');
+  const lease = make('Lease');
   const deadlineMs = options.deadlineMs ?? 10_000;
   const bind = <K extends string>(client: grpc.Client, methods: K[]) =>
     Object.fromEntries(methods.map((method) => [method, promisify(client, method, deadlineMs)])) as Record<K, Unary>;
   return {
     kv: bind(kv, ['Range', 'Put', 'DeleteRange', 'Txn', 'Compact']),
     maintenance: bind(maintenance, ['Status']),
+    lease: bind(lease, ['LeaseGrant', 'LeaseTimeToLive']),
     cluster: bind(cluster, ['MemberList']),
     close() {
+      lease.close();
       kv.close();
       maintenance.close();
       cluster.close();
