@@ -6,7 +6,9 @@
 // everything before it, so an intact successor means the damage hit synced
 // data. One exception keeps a torn write with reordered sectors repairable: if
 // a whole 512-byte sector in the damaged stretch reads as zeros, the device
-// never wrote it, which is how torn writes look and bit rot does not.
+// never wrote it, which is how torn writes look and bit rot does not. Zeros
+// from a record boundary to the end of a file are no damage at all: segments
+// are preallocated, so that is where the writer has not yet been.
 import { decodeFrame, FRAME_ALIGNMENT_BYTES } from './record-frame.js';
 import { decodePayload } from './record-payload.js';
 import type { WalRecord } from './record-payload.js';
@@ -39,6 +41,17 @@ function isAllZero(buffer: Buffer, start: number, end: number): boolean {
   return true;
 }
 
+const ZERO_CHUNK = Buffer.alloc(64 * 1024);
+
+/** Whether every byte from `start` to the end is zero (compared a chunk at a time, in native code). */
+function isZeroFrom(buffer: Buffer, start: number): boolean {
+  for (let offset = start; offset < buffer.length; offset += ZERO_CHUNK.length) {
+    const end = Math.min(offset + ZERO_CHUNK.length, buffer.length);
+    if (buffer.compare(ZERO_CHUNK, 0, end - offset, offset, end) !== 0) return false;
+  }
+  return true;
+}
+
 /** Whether a whole sector overlapping [start, end) is zero. */
 function hasZeroedSector(buffer: Buffer, start: number, end: number): boolean {
   for (let sector = start - (start % SECTOR_BYTES); sector < end; sector += SECTOR_BYTES) {
@@ -54,6 +67,8 @@ export function decodeSegment(buffer: Buffer, filePath: string, isLastSegment: b
   while (offset < buffer.length) {
     const frame = decodeFrame(buffer, offset);
     if (typeof frame === 'string') {
+      // Zeros to the end: space preallocated for records never written.
+      if (isZeroFrom(buffer, offset)) return { records, validEndOffsetBytes: offset, tornTailBytes: 0 };
       if (!isLastSegment) throw new WalCorruptionError(filePath, offset, frame);
       const intactOffset = findIntactFrame(buffer, offset + FRAME_ALIGNMENT_BYTES);
       if (intactOffset !== undefined && !hasZeroedSector(buffer, offset, intactOffset)) {

@@ -77,11 +77,12 @@ export async function syncDirectory(dir: string): Promise<void> {
  * Creates `dir/fileName` holding `content`, all or nothing: a crash leaves
  * either no segment or a complete, synced one.
  */
-export async function createFileDurably(dir: string, fileName: string, content: Buffer): Promise<void> {
+export async function createFileDurably(dir: string, fileName: string, content: Buffer, preallocateBytes = 0): Promise<void> {
   const temporaryPath = join(dir, fileName.slice(0, -SEGMENT_FILE_SUFFIX.length) + TEMPORARY_FILE_SUFFIX);
   const handle = await open(temporaryPath, 'wx');
   try {
     await writeAllAt(handle, [content], 0);
+    if (preallocateBytes > content.length) await handle.truncate(preallocateBytes);
     await handle.datasync();
   } finally {
     await handle.close();

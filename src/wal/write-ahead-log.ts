@@ -36,6 +36,12 @@ export interface WalObserver {
 export interface WalOptions {
   /** Start a new segment once the current one reaches this size. */
   segmentSizeBytes?: number;
+  /**
+   * Extend each segment to segmentSizeBytes up front, as etcd does, so that
+   * an fdatasync does not also have to commit a change of the file's size
+   * (a fifth of its cost here). Default true.
+   */
+  preallocate?: boolean;
   observer?: WalObserver;
 }
 
@@ -84,6 +90,7 @@ export class WriteAheadLog {
   private readonly metadata: Uint8Array;
   private readonly logId: Uint8Array;
   private readonly segmentSizeBytes: number;
+  private readonly preallocateBytes: number;
   private readonly observer: WalObserver;
   /** Every segment in the directory, oldest first; the last one is being appended to. */
   private readonly segments: SegmentName[];
@@ -113,6 +120,7 @@ export class WriteAheadLog {
     this.queuedLastEntryIndex = this.writtenLastEntryIndex = state.lastEntryIndex;
     this.queuedHardState = this.writtenHardState = state.hardState;
     this.segmentSizeBytes = state.options.segmentSizeBytes ?? SEGMENT_SIZE_BYTES_DEFAULT;
+    this.preallocateBytes = state.options.preallocate === false ? 0 : this.segmentSizeBytes;
     this.observer = state.options.observer ?? {};
   }
 
@@ -129,7 +137,7 @@ export class WriteAheadLog {
     const logId = new Uint8Array(randomBytes(LOG_ID_BYTES));
     const segment: SegmentName = { sequence: 0, firstIndex: 0, fileName: segmentFileName(0, 0) };
     const content = segmentPrologue(segment, logId, metadata, undefined);
-    await createFileDurably(dir, segment.fileName, content);
+    await createFileDurably(dir, segment.fileName, content, preallocatedSize(options));
     const file = await open(join(dir, segment.fileName), 'r+');
     return new WriteAheadLog({
       dir, metadata, logId, segments: [segment], file, fileEndOffsetBytes: content.length, lastEntryIndex: 0, hardState: undefined, options,
@@ -141,6 +149,12 @@ export class WriteAheadLog {
     const read = await readLog(dir, options.fromSnapshot ?? { index: 0, term: 0 });
     const lastSegment = read.segments[read.segments.length - 1]!;
     const file = await open(join(dir, lastSegment.fileName), 'r+');
+    // Extending a file that is short (a cut-off torn tail, or an older log) keeps appends cheap to sync.
+    const preallocateBytes = preallocatedSize(options);
+    if (preallocateBytes > 0 && (await file.stat()).size < preallocateBytes) {
+      await file.truncate(preallocateBytes);
+      await file.datasync();
+    }
     const wal = new WriteAheadLog({
       dir,
       metadata: read.metadata,
@@ -306,14 +320,21 @@ export class WriteAheadLog {
     const sequence = this.currentSegment().sequence + 1;
     const segment: SegmentName = { sequence, firstIndex: this.writtenLastEntryIndex + 1, fileName: segmentFileName(sequence, this.writtenLastEntryIndex + 1) };
     const content = segmentPrologue(segment, this.logId, this.metadata, this.writtenHardState);
-    await createFileDurably(this.dir, segment.fileName, content);
+    await createFileDurably(this.dir, segment.fileName, content, this.preallocateBytes);
     const file = await open(join(this.dir, segment.fileName), 'r+');
     const previousFile = this.file;
+    // The finished segment gives back its unused preallocation. Not synced:
+    // if the trim is lost, readers take zeros after the last record as its end.
+    if (this.preallocateBytes > 0) await previousFile.truncate(this.fileEndOffsetBytes);
     this.file = file;
     this.fileEndOffsetBytes = content.length;
     this.segments.push(segment);
     await previousFile.close();
   }
+}
+
+function preallocatedSize(options: WalOptions): number {
+  return options.preallocate === false ? 0 : (options.segmentSizeBytes ?? SEGMENT_SIZE_BYTES_DEFAULT);
 }
 
 /** Creates `dir` and any missing parents, syncing each parent so the new entries survive a power loss. */

@@ -10,6 +10,9 @@ import { WalCorruptionError, WriteAheadLog } from '../../src/wal/index.js';
 import { makeEntries, makeEntry, makeTempDir } from './wal-test-helpers.js';
 
 const METADATA = new TextEncoder().encode('node=1');
+// These tests read the file's size to know where records end, so segments
+// are not preallocated here; preallocation.test.ts covers preallocated ones.
+const UNPREALLOCATED = { preallocate: false } as const;
 const FIRST_SEGMENT = '0000000000000000-0000000000000000.wal';
 
 interface WrittenLog {
@@ -22,7 +25,7 @@ interface WrittenLog {
 /** A one-segment log: entries 1..4 with a hard state, then entry 5, then a hard state alone. */
 async function writeSmallLog(dir: string): Promise<WrittenLog> {
   const segmentPath = join(dir, FIRST_SEGMENT);
-  const wal = await WriteAheadLog.create(dir, METADATA);
+  const wal = await WriteAheadLog.create(dir, METADATA, UNPREALLOCATED);
   const sizesAfterSaveBytes: number[] = [];
   const saves: Array<() => Promise<void>> = [
     () => wal.save({ term: 1, vote: 1, commit: 2 }, makeEntries(1, 4), true),
@@ -45,7 +48,7 @@ test('a last record torn at every byte offset is cut off, keeping exactly the co
 
   for (let lengthBytes = afterFirstBytes; lengthBytes <= afterHardStateBytes; lengthBytes += 1) {
     await writeFile(log.segmentPath, original.subarray(0, lengthBytes));
-    const opened = await WriteAheadLog.open(log.dir);
+    const opened = await WriteAheadLog.open(log.dir, UNPREALLOCATED);
     const keptBytes = lengthBytes >= afterHardStateBytes ? afterHardStateBytes : lengthBytes >= afterEntryBytes ? afterEntryBytes : afterFirstBytes;
     const context = `file cut to ${lengthBytes} bytes`;
     assert.deepEqual(opened.entries, makeEntries(1, keptBytes >= afterEntryBytes ? 5 : 4), context);
@@ -61,10 +64,10 @@ test('after a repair the log appends where the intact records end', async (t) =>
   const [, afterEntryBytes] = log.sizesAfterSaveBytes as [number, number, number];
   const original = await readFile(log.segmentPath);
   await writeFile(log.segmentPath, original.subarray(0, afterEntryBytes + 5));
-  const opened = await WriteAheadLog.open(log.dir);
+  const opened = await WriteAheadLog.open(log.dir, UNPREALLOCATED);
   await opened.wal.save({ term: 2, vote: 2, commit: 6 }, [makeEntry(6, 2)], true);
   await opened.wal.close();
-  const reopened = await WriteAheadLog.open(log.dir);
+  const reopened = await WriteAheadLog.open(log.dir, UNPREALLOCATED);
   assert.deepEqual(reopened.entries, [...makeEntries(1, 5), makeEntry(6, 2)]);
   assert.deepEqual(reopened.hardState, { term: 2, vote: 2, commit: 6 });
   assert.equal(reopened.repairedTailBytes, 0);
@@ -72,23 +75,43 @@ test('after a repair the log appends where the intact records end', async (t) =>
 });
 
 for (const [label, tail] of [
-  ['1 zero byte', Buffer.alloc(1)],
-  ['12 zero bytes', Buffer.alloc(12)],
-  ['a zeroed MiB (preallocated space)', Buffer.alloc(1024 * 1024)],
   ['7 random bytes', randomBytes(7)],
   ['100 random bytes', randomBytes(100)],
   ['64 KiB of random bytes', randomBytes(64 * 1024)],
   ['0xff bytes', Buffer.alloc(4096, 0xff)],
+  ['a zero byte then random bytes', Buffer.concat([Buffer.alloc(1), randomBytes(50)])],
 ] as const) {
   test(`${label} appended to the last segment are cut off`, async (t) => {
     const log = await writeSmallLog(await makeTempDir(t));
     const sizeBytes = log.sizesAfterSaveBytes[2]!;
     await appendFile(log.segmentPath, tail);
-    const opened = await WriteAheadLog.open(log.dir);
+    const opened = await WriteAheadLog.open(log.dir, UNPREALLOCATED);
     assert.deepEqual(opened.entries, makeEntries(1, 5));
     assert.equal(opened.repairedTailBytes, tail.length);
     assert.equal((await stat(log.segmentPath)).size, sizeBytes);
     await opened.wal.close();
+  });
+}
+
+for (const [label, tail] of [
+  ['1 zero byte', Buffer.alloc(1)],
+  ['12 zero bytes', Buffer.alloc(12)],
+  ['a zeroed MiB (preallocated space)', Buffer.alloc(1024 * 1024)],
+] as const) {
+  test(`${label} after the last record are its clean end, left in place`, async (t) => {
+    const log = await writeSmallLog(await makeTempDir(t));
+    const sizeBytes = log.sizesAfterSaveBytes[2]!;
+    await appendFile(log.segmentPath, tail);
+    const opened = await WriteAheadLog.open(log.dir, UNPREALLOCATED);
+    assert.deepEqual(opened.entries, makeEntries(1, 5));
+    assert.equal(opened.repairedTailBytes, 0);
+    assert.equal((await stat(log.segmentPath)).size, sizeBytes + tail.length);
+    // Appends go where the records end, over the zeros.
+    await opened.wal.save(undefined, [makeEntry(6)], true);
+    await opened.wal.close();
+    const reopened = await WriteAheadLog.open(log.dir, UNPREALLOCATED);
+    assert.deepEqual(reopened.entries, makeEntries(1, 6));
+    await reopened.wal.close();
   });
 }
 
@@ -99,7 +122,7 @@ test('a flipped byte followed by intact records is corruption naming the file an
   // The entry-5 record starts where the first save ended; damage a payload byte.
   bytes[afterFirstBytes + 30]! ^= 0x10;
   await writeFile(log.segmentPath, bytes);
-  const error = await WriteAheadLog.open(log.dir).then(
+  const error = await WriteAheadLog.open(log.dir, UNPREALLOCATED).then(
     () => assert.fail('open should fail'),
     (caught: unknown) => caught,
   );
@@ -113,7 +136,7 @@ test('a flipped byte followed by intact records is corruption naming the file an
 
 test('damage in a segment that is not the last is corruption, even at its end', async (t) => {
   const dir = await makeTempDir(t);
-  const wal = await WriteAheadLog.create(dir, METADATA, { segmentSizeBytes: 1024 });
+  const wal = await WriteAheadLog.create(dir, METADATA, { ...UNPREALLOCATED, segmentSizeBytes: 1024 });
   for (let index = 1; index <= 60; index += 1) await wal.save({ term: 1, vote: 1, commit: index }, [makeEntry(index)], true);
   await wal.close();
   const names = wal.segmentFileNames;
@@ -122,27 +145,27 @@ test('damage in a segment that is not the last is corruption, even at its end', 
   const bytes = await readFile(middlePath);
 
   await writeFile(middlePath, bytes.subarray(0, bytes.length - 3));
-  await assert.rejects(WriteAheadLog.open(dir), (error: unknown) => error instanceof WalCorruptionError && error.filePath === middlePath);
+  await assert.rejects(WriteAheadLog.open(dir, UNPREALLOCATED), (error: unknown) => error instanceof WalCorruptionError && error.filePath === middlePath);
 
   const flipped = Buffer.from(bytes);
   flipped[flipped.length - 9]! ^= 0x01;
   await writeFile(middlePath, flipped);
-  await assert.rejects(WriteAheadLog.open(dir), (error: unknown) => error instanceof WalCorruptionError && error.filePath === middlePath);
+  await assert.rejects(WriteAheadLog.open(dir, UNPREALLOCATED), (error: unknown) => error instanceof WalCorruptionError && error.filePath === middlePath);
 });
 
 test('a missing segment in the middle of the log is detected', async (t) => {
   const dir = await makeTempDir(t);
-  const wal = await WriteAheadLog.create(dir, METADATA, { segmentSizeBytes: 1024 });
+  const wal = await WriteAheadLog.create(dir, METADATA, { ...UNPREALLOCATED, segmentSizeBytes: 1024 });
   for (let index = 1; index <= 60; index += 1) await wal.save(undefined, [makeEntry(index)], true);
   await wal.close();
   await unlink(join(dir, wal.segmentFileNames[1]!));
-  await assert.rejects(WriteAheadLog.open(dir), WalCorruptionError);
+  await assert.rejects(WriteAheadLog.open(dir, UNPREALLOCATED), WalCorruptionError);
 });
 
 test('a torn write whose later sectors landed but an earlier one stayed zero is repaired', async (t) => {
   const dir = await makeTempDir(t);
   const segmentPath = join(dir, FIRST_SEGMENT);
-  const wal = await WriteAheadLog.create(dir, METADATA);
+  const wal = await WriteAheadLog.create(dir, METADATA, UNPREALLOCATED);
   await wal.save(undefined, makeEntries(1, 2), true);
   const syncedBytes = (await stat(segmentPath)).size;
   // One unsynced batch of ~8 KiB: the device may persist its sectors in any order.
@@ -152,7 +175,7 @@ test('a torn write whose later sectors landed but an earlier one stayed zero is 
   const zeroedSector = Math.ceil((syncedBytes + 1000) / 512) * 512;
   bytes.fill(0, zeroedSector, zeroedSector + 512);
   await writeFile(segmentPath, bytes);
-  const opened = await WriteAheadLog.open(dir);
+  const opened = await WriteAheadLog.open(dir, UNPREALLOCATED);
   const kept = opened.entries.length;
   assert.ok(kept >= 2 && kept < 100, `kept ${kept} entries`);
   assert.deepEqual(opened.entries, [...makeEntries(1, 2), ...makeEntries(3, kept, 1, 64)]);
