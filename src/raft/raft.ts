@@ -342,6 +342,16 @@ export class Raft {
     return this.log.maybeCommit(this.tracker.committed(), this.term, this.config.unsafeCommitPreviousTermEntries);
   }
 
+  /**
+   * The read index a leader that is its configuration's only voter can give
+   * at once: no other voter can have been elected, so its commit index is
+   * current once an entry of its term has committed. Undefined otherwise.
+   */
+  soleVoterReadIndex(): number | undefined {
+    if (this.role !== Role.Leader || this.tracker.voters.length !== 1 || this.tracker.voters[0] !== this.id) return undefined;
+    return this.committedEntryInCurrentTerm() ? this.log.committed : undefined;
+  }
+
   private committedEntryInCurrentTerm(): boolean {
     return this.log.matchTerm(this.log.committed, this.term);
   }

@@ -109,6 +109,11 @@ export class RawNode {
     this.raft.step(newMessage({ type: MessageType.ReadIndex, context: requestContext }));
   }
 
+  /** A read index that needs no quorum round (see Raft.soleVoterReadIndex), or undefined. */
+  soleVoterReadIndex(): number | undefined {
+    return this.raft.soleVoterReadIndex();
+  }
+
   /** Asks the leader to hand over to `transferee` (which catches up first). */
   transferLeader(transferee: number): void {
     this.raft.step(newMessage({ type: MessageType.TransferLeader, from: transferee }));

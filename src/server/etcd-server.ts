@@ -96,6 +96,7 @@ export class EtcdServer {
           this.loop.node.readIndex(context);
           this.loop.schedule();
         },
+        immediateReadIndex: () => this.loop.node.soleVoterReadIndex(),
       },
       this.applied,
       { retryIntervalMs: Math.max(100, config.electionTimeoutMs / 2), timeoutMs: this.requestTimeoutMs },

@@ -9,6 +9,8 @@ import type { AppliedIndexWaiter } from './applied-index-waiter.js';
 export interface ReadIndexIssuer {
   /** Ask Raft for a read index; the answer arrives via onReadState. Throws if impossible now. */
   requestReadIndex(requestContext: Uint8Array): void;
+  /** A read index known without a round (a sole voter's commit index), if any. */
+  immediateReadIndex?(): number | undefined;
 }
 
 interface PendingRead {
@@ -31,6 +33,8 @@ export class LinearizableReads {
   /** Resolves when a read at the current applied state is linearizable. */
   waitUntilLinearizable(): Promise<void> {
     if (this.stopped) return Promise.reject(serverErrors.stopped());
+    const immediate = this.issuer.immediateReadIndex?.();
+    if (immediate !== undefined) return this.applied.waitFor(immediate);
     return new Promise((resolve, reject) => {
       this.waitingForNextRound.push({ resolve, reject });
       if (!this.inFlight) this.startRound();

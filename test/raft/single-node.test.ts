@@ -100,3 +100,30 @@ test('restart after a crash keeps what was persisted', () => {
   assert.equal(node.status().role, Role.Leader);
   assert.equal(node.status().term, before.term + 1);
 });
+
+test('a sole voter knows its read index without a round, once it has committed in its term', () => {
+  const storage = MemoryStorage.bootstrap([1]);
+  const node = new RawNode({ id: 1, electionTick: 10, heartbeatTick: 1, storage, random: seededRandom(5) });
+  assert.equal(node.soleVoterReadIndex(), undefined, 'a follower');
+  node.campaign();
+  const ready = node.ready();
+  storage.append(ready.entries);
+  for (const entry of ready.committedEntries) {
+    if (entry.type === EntryType.ConfChange) node.applyConfChange(decodeConfChange(entry.data));
+  }
+  node.advance(ready);
+  assert.equal(node.soleVoterReadIndex(), 2);
+  node.propose(text('x'));
+  assert.equal(node.soleVoterReadIndex(), 3, 'the commit index, applied or not');
+  node.proposeConfChange({ type: ConfChangeType.AddNode, nodeId: 2, context: new Uint8Array(0) });
+  while (node.hasReady()) {
+    const next = node.ready();
+    storage.append(next.entries);
+    for (const entry of next.committedEntries) {
+      if (entry.type === EntryType.ConfChange) node.applyConfChange(decodeConfChange(entry.data));
+    }
+    node.advance(next);
+  }
+  assert.deepEqual(node.status().confState.voters, [1, 2]);
+  assert.equal(node.soleVoterReadIndex(), undefined, 'two voters: reads need a quorum');
+});

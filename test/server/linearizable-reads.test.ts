@@ -41,6 +41,30 @@ describe('linearizable reads', () => {
     reads.stop();
   });
 
+  it('a read index known at once (a sole voter) skips the round but still waits for apply', async () => {
+    const applied = new AppliedIndexWaiter(6);
+    const issued: Uint8Array[] = [];
+    let immediate: number | undefined = 7;
+    const reads = new LinearizableReads(
+      { requestReadIndex: (context) => issued.push(context), immediateReadIndex: () => immediate },
+      applied,
+      { retryIntervalMs: 1000, timeoutMs: 5000 },
+    );
+    let done = false;
+    const read = reads.waitUntilLinearizable().then(() => (done = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(done, false, 'index 7 is not applied yet');
+    applied.advanceTo(7);
+    await read;
+    assert.equal(issued.length, 0, 'no ReadIndex round');
+    immediate = undefined;
+    const later = reads.waitUntilLinearizable();
+    assert.equal(issued.length, 1, 'without one, a round');
+    reads.onReadState(issued[0]!, 7);
+    await later;
+    reads.stop();
+  });
+
   it('times out when no read index is confirmed', async () => {
     const applied = new AppliedIndexWaiter(0);
     const reads = new LinearizableReads({ requestReadIndex: () => { throw new Error('no leader'); } }, applied, { retryIntervalMs: 5, timeoutMs: 30 });
