@@ -58,6 +58,8 @@ export class Raft {
   leadTransferee = 0;
   /** Index of the latest conf change proposed by this leader; a new one waits until it is applied. */
   pendingConfIndex = 0;
+  /** Index of the empty entry this leader appended when its term began. */
+  private termStartIndex = 0;
   private uncommittedSizeBytes = 0;
   private readOnly = new ReadOnlyQueue();
   /** ReadIndex requests that arrived before this leader committed an entry of its term. */
@@ -175,6 +177,7 @@ export class Raft {
     if (!this.appendEntries([{ term: 0, index: 0, type: EntryType.Normal, data: new Uint8Array(0) }])) {
       throw new Error('the empty entry of a new leader was refused');
     }
+    this.termStartIndex = this.log.lastIndex();
   }
 
   private promotable(): boolean {
@@ -344,12 +347,17 @@ export class Raft {
 
   /**
    * The read index a leader that is its configuration's only voter can give
-   * at once: no other voter can have been elected, so its commit index is
-   * current once an entry of its term has committed. Undefined otherwise.
+   * at once, or undefined. No other leader can exist, so every write a
+   * client saw acknowledged is either from an earlier term (at or below the
+   * first entry of this term, once that has committed) or was applied here
+   * before its acknowledgement. So it is the index of this term's first
+   * entry, not the commit index: with commit on append (commitIfSoleMember)
+   * that also counts proposals still being written, which no client has
+   * seen, and a read would wait for their fdatasync for nothing.
    */
   soleVoterReadIndex(): number | undefined {
     if (this.role !== Role.Leader || this.tracker.voters.length !== 1 || this.tracker.voters[0] !== this.id) return undefined;
-    return this.committedEntryInCurrentTerm() ? this.log.committed : undefined;
+    return this.committedEntryInCurrentTerm() ? this.termStartIndex : undefined;
   }
 
   private committedEntryInCurrentTerm(): boolean {
