@@ -1,8 +1,9 @@
-import { compareRevisions, type Revision } from './revision.js';
+import type { Revision } from './revision.js';
 
 /**
  * One life of a key: from its creation to its deletion (the last revision of a
- * generation that is not the newest one is the tombstone).
+ * generation that is not the newest one is the tombstone). A materialized view for
+ * tests and debugging; KeyIndex stores generations more compactly.
  */
 export interface Generation {
   /** Number of puts in this generation (after compaction, still counts the dropped ones). */
@@ -24,66 +25,147 @@ export interface DroppedRevision {
   tombstone: boolean;
 }
 
-const zeroRevision: Revision = { main: 0, sub: 0 };
+/**
+ * A generation that ended with a deletion. `revisions` is flattened: main0, sub0,
+ * main1, sub1, ...; the last pair is the tombstone. Never empty.
+ */
+interface ClosedGeneration {
+  version: number;
+  createdMain: number;
+  createdSub: number;
+  revisions: number[];
+}
 
 /**
  * The history of one user key, as in etcd's key_index.go: a list of generations,
  * the last one open (empty after a deletion).
+ *
+ * Memory layout (the index holds one of these per key, so it is kept small): the
+ * key is a latin1 string (one char per byte, so string order is byte order; V8 keeps
+ * it as a flat one-byte string) instead of a Buffer, which costs ~100 bytes of object
+ * plus a share of an 8 KB pool slab that it keeps alive. Revisions are pairs of
+ * numbers, not objects. The open generation lives in fields of this object: its
+ * newest revision is `modified` and the older ones, if any, are a flat number array;
+ * closed generations (a key deleted and created again since the last compaction)
+ * go to a side array that is absent in the common case. A key put once costs one
+ * object with no arrays.
  */
 export class KeyIndex {
-  modified: Revision = zeroRevision;
   /** Lease of the live revision (0: none or not live); saves a backend read on every put. */
   lease = 0;
-  generations: Generation[] = [{ version: 0, created: zeroRevision, revisions: [] }];
+  /** The key's last revision (a put, or the tombstone when not live); 0/0 before the first put. */
+  private modifiedMain = 0;
+  private modifiedSub = 0;
+  // The open generation.
+  /** Number of its revisions (0: empty, the key is not live). */
+  private count = 0;
+  private version = 0;
+  private createdMain = 0;
+  private createdSub = 0;
+  /** Its revisions before the newest one (main, sub pairs), when count > 1. */
+  private earlier: number[] | undefined = undefined;
+  /** Closed generations, oldest first; undefined when there are none. */
+  private closed: ClosedGeneration[] | undefined = undefined;
 
-  constructor(readonly key: Buffer) {}
+  /** `keyString` is the key's bytes as a latin1 string. */
+  constructor(readonly keyString: string) {}
+
+  /** The key's bytes (a new Buffer on each call). */
+  get key(): Buffer {
+    return Buffer.from(this.keyString, 'latin1');
+  }
+
+  /** The key's last revision: its newest put, or its tombstone when not live. */
+  get modified(): Revision {
+    return { main: this.modifiedMain, sub: this.modifiedSub };
+  }
 
   put(revision: Revision): void {
-    if (compareRevisions(revision, this.modified) <= 0) {
-      throw new Error(`put with revision ${revision.main}_${revision.sub} not above ${this.modified.main}_${this.modified.sub}`);
+    const { main, sub } = revision;
+    if (main < this.modifiedMain || (main === this.modifiedMain && sub <= this.modifiedSub)) {
+      throw new Error(`put with revision ${main}_${sub} not above ${this.modifiedMain}_${this.modifiedSub}`);
     }
-    const generation = this.generations[this.generations.length - 1]!;
-    if (generation.revisions.length === 0) generation.created = revision;
-    generation.revisions.push(revision);
-    generation.version++;
-    this.modified = revision;
+    if (this.count === 0) {
+      this.createdMain = main;
+      this.createdSub = sub;
+    } else if (this.earlier === undefined) {
+      this.earlier = [this.modifiedMain, this.modifiedSub];
+    } else {
+      this.earlier.push(this.modifiedMain, this.modifiedSub);
+    }
+    this.count++;
+    this.version++;
+    this.modifiedMain = main;
+    this.modifiedSub = sub;
   }
 
   /** Restores a key whose oldest remaining revision is a put (used when rebuilding the index). */
   restore(created: Revision, modified: Revision, version: number): void {
-    this.modified = modified;
-    this.generations = [{ version, created, revisions: [modified] }];
+    this.modifiedMain = modified.main;
+    this.modifiedSub = modified.sub;
+    this.count = 1;
+    this.version = version;
+    this.createdMain = created.main;
+    this.createdSub = created.sub;
+    this.earlier = undefined;
+    this.closed = undefined;
   }
 
   /** Restores a key whose oldest remaining revision is a tombstone. */
   restoreTombstone(revision: Revision): void {
-    this.restore(zeroRevision, revision, 1);
-    this.generations.push({ version: 0, created: zeroRevision, revisions: [] });
+    this.restore({ main: 0, sub: 0 }, revision, 1);
+    this.closeGeneration();
   }
 
   /** Ends the current generation with a deletion at `revision`; false if the key is not live. */
   tombstone(revision: Revision): boolean {
-    if (this.currentGeneration().revisions.length === 0) return false;
+    if (this.count === 0) return false;
     this.put(revision);
     this.lease = 0;
-    this.generations.push({ version: 0, created: zeroRevision, revisions: [] });
+    this.closeGeneration();
     return true;
   }
 
   isLive(): boolean {
-    return this.currentGeneration().revisions.length > 0;
+    return this.count > 0;
   }
 
   /** The key's state at main revision `atRevision`, or undefined if it did not exist then. */
   get(atRevision: number): KeyAtRevision | undefined {
-    const generation = this.findGeneration(atRevision);
-    if (generation === undefined) return undefined;
-    const revisions = generation.revisions;
-    // Newest revision with main <= atRevision; the usual case is the newest one.
-    for (let index = revisions.length - 1; index >= 0; index--) {
-      const revision = revisions[index]!;
-      if (revision.main <= atRevision) {
-        return { modified: revision, created: generation.created, version: generation.version - (revisions.length - 1 - index) };
+    // The open generation first: the usual case is its newest revision.
+    if (this.count > 0) {
+      if (this.modifiedMain <= atRevision) {
+        return {
+          modified: { main: this.modifiedMain, sub: this.modifiedSub },
+          created: { main: this.createdMain, sub: this.createdSub },
+          version: this.version,
+        };
+      }
+      const earlier = this.earlier;
+      if (earlier !== undefined && earlier[0]! <= atRevision) {
+        const found = newestAtOrBefore(earlier, earlier.length, atRevision);
+        return {
+          modified: { main: earlier[found]!, sub: earlier[found + 1]! },
+          created: { main: this.createdMain, sub: this.createdSub },
+          version: this.version - (this.count - 1 - found / 2),
+        };
+      }
+    }
+    const closed = this.closed;
+    if (closed === undefined) return undefined;
+    for (let index = closed.length - 1; index >= 0; index--) {
+      const generation = closed[index]!;
+      const revisions = generation.revisions;
+      // The tombstone at or before atRevision: the key was deleted then.
+      if (revisions[revisions.length - 2]! <= atRevision) return undefined;
+      if (revisions[0]! <= atRevision) {
+        const found = newestAtOrBefore(revisions, revisions.length, atRevision);
+        const pairs = revisions.length / 2;
+        return {
+          modified: { main: revisions[found]!, sub: revisions[found + 1]! },
+          created: { main: generation.createdMain, sub: generation.createdSub },
+          version: generation.version - (pairs - 1 - found / 2),
+        };
       }
     }
     return undefined;
@@ -93,13 +175,20 @@ export class KeyIndex {
   since(fromRevision: number): Revision[] {
     const found: Revision[] = [];
     let lastMain = -1;
-    for (const generation of this.generations) {
-      for (const revision of generation.revisions) {
-        if (revision.main < fromRevision) continue;
-        if (revision.main === lastMain) found[found.length - 1] = revision;
-        else found.push(revision);
-        lastMain = revision.main;
-      }
+    const visit = (main: number, sub: number): void => {
+      if (main < fromRevision) return;
+      if (main === lastMain) found[found.length - 1] = { main, sub };
+      else found.push({ main, sub });
+      lastMain = main;
+    };
+    for (const generation of this.closed ?? []) {
+      const revisions = generation.revisions;
+      for (let index = 0; index < revisions.length; index += 2) visit(revisions[index]!, revisions[index + 1]!);
+    }
+    if (this.count > 0) {
+      const earlier = this.earlier;
+      if (earlier !== undefined) for (let index = 0; index < earlier.length; index += 2) visit(earlier[index]!, earlier[index + 1]!);
+      visit(this.modifiedMain, this.modifiedSub);
     }
     return found;
   }
@@ -110,54 +199,98 @@ export class KeyIndex {
    * be a tombstone exactly at atRevision) and everything newer. Reports what it dropped.
    */
   compact(atRevision: number, dropped: DroppedRevision[]): void {
+    const closed = this.closed;
     let generationIndex = 0;
-    // Skip generations that ended (tombstone) before atRevision.
-    while (generationIndex < this.generations.length - 1) {
-      const generation = this.generations[generationIndex]!;
-      const tombstone = generation.revisions[generation.revisions.length - 1]!;
-      if (tombstone.main >= atRevision) break;
-      for (let index = 0; index < generation.revisions.length; index++) {
-        const revision = generation.revisions[index]!;
-        dropped.push({ revision, tombstone: index === generation.revisions.length - 1 });
+    if (closed !== undefined) {
+      // Skip generations that ended (tombstone) before atRevision.
+      while (generationIndex < closed.length) {
+        const revisions = closed[generationIndex]!.revisions;
+        if (revisions[revisions.length - 2]! >= atRevision) break;
+        for (let index = 0; index < revisions.length; index += 2) {
+          dropped.push({ revision: { main: revisions[index]!, sub: revisions[index + 1]! }, tombstone: index === revisions.length - 2 });
+        }
+        generationIndex++;
       }
-      generationIndex++;
+      if (generationIndex < closed.length) {
+        const generation = closed[generationIndex]!;
+        const keepFrom = newestAtOrBefore(generation.revisions, generation.revisions.length, atRevision);
+        if (keepFrom > 0) {
+          // Revisions before keepFrom are puts (only the last revision can be a tombstone).
+          dropPuts(generation.revisions, keepFrom, dropped);
+          generation.revisions = generation.revisions.slice(keepFrom);
+        }
+      }
+      if (generationIndex === closed.length) this.closed = undefined;
+      else if (generationIndex > 0) this.closed = closed.slice(generationIndex);
     }
-    const generation = this.generations[generationIndex]!;
-    const revisions = generation.revisions;
-    let keepFrom = -1;
-    for (let index = revisions.length - 1; index >= 0; index--) {
-      if (revisions[index]!.main <= atRevision) {
-        keepFrom = index;
-        break;
+    if (generationIndex === (closed?.length ?? 0) && this.count > 1) {
+      // Compact the open generation: its revisions are earlier..., then modified.
+      const earlier = this.earlier!;
+      if (this.modifiedMain <= atRevision) {
+        dropPuts(earlier, earlier.length, dropped);
+        this.earlier = undefined;
+        this.count = 1;
+      } else {
+        const keepFrom = newestAtOrBefore(earlier, earlier.length, atRevision);
+        if (keepFrom > 0) {
+          dropPuts(earlier, keepFrom, dropped);
+          this.earlier = earlier.slice(keepFrom);
+          this.count -= keepFrom / 2;
+        }
       }
     }
-    if (keepFrom > 0) {
-      // Revisions before keepFrom are puts (only the last revision can be a tombstone).
-      for (let index = 0; index < keepFrom; index++) dropped.push({ revision: revisions[index]!, tombstone: false });
-      generation.revisions = revisions.slice(keepFrom);
-    }
-    if (generationIndex > 0) this.generations = this.generations.slice(generationIndex);
   }
 
   /** True when nothing is left: the key has no history to serve. */
   isEmpty(): boolean {
-    return this.generations.length === 1 && this.generations[0]!.revisions.length === 0;
+    return this.count === 0 && this.closed === undefined;
   }
 
-  private currentGeneration(): Generation {
-    return this.generations[this.generations.length - 1]!;
-  }
-
-  private findGeneration(atRevision: number): Generation | undefined {
-    const lastIndex = this.generations.length - 1;
-    for (let index = lastIndex; index >= 0; index--) {
-      const generation = this.generations[index]!;
-      const revisions = generation.revisions;
-      if (revisions.length === 0) continue;
-      // A closed generation whose tombstone is at or before atRevision: the key was deleted then.
-      if (index !== lastIndex && revisions[revisions.length - 1]!.main <= atRevision) return undefined;
-      if (revisions[0]!.main <= atRevision) return generation;
+  /** The generations, oldest first, the open one last (a copy; for tests and debugging). */
+  get generations(): Generation[] {
+    const generations: Generation[] = [];
+    for (const generation of this.closed ?? []) {
+      generations.push({
+        version: generation.version,
+        created: { main: generation.createdMain, sub: generation.createdSub },
+        revisions: revisionsOf(generation.revisions, generation.revisions.length),
+      });
     }
-    return undefined;
+    const revisions = this.earlier === undefined ? [] : revisionsOf(this.earlier, this.earlier.length);
+    if (this.count > 0) revisions.push({ main: this.modifiedMain, sub: this.modifiedSub });
+    generations.push({ version: this.version, created: { main: this.createdMain, sub: this.createdSub }, revisions });
+    return generations;
   }
+
+  /** Moves the open generation (which ends with its tombstone) to the closed ones and opens an empty one. */
+  private closeGeneration(): void {
+    const revisions = this.earlier ?? [];
+    revisions.push(this.modifiedMain, this.modifiedSub);
+    const generation: ClosedGeneration = { version: this.version, createdMain: this.createdMain, createdSub: this.createdSub, revisions };
+    if (this.closed === undefined) this.closed = [generation];
+    else this.closed.push(generation);
+    this.count = 0;
+    this.version = 0;
+    this.createdMain = 0;
+    this.createdSub = 0;
+    this.earlier = undefined;
+  }
+}
+
+/** Position (even, in a flat main/sub array of `length` numbers) of the newest pair with main <= atRevision; -1 if none. */
+function newestAtOrBefore(revisions: readonly number[], length: number, atRevision: number): number {
+  for (let index = length - 2; index >= 0; index -= 2) {
+    if (revisions[index]! <= atRevision) return index;
+  }
+  return -1;
+}
+
+function dropPuts(revisions: readonly number[], end: number, dropped: DroppedRevision[]): void {
+  for (let index = 0; index < end; index += 2) dropped.push({ revision: { main: revisions[index]!, sub: revisions[index + 1]! }, tombstone: false });
+}
+
+function revisionsOf(revisions: readonly number[], length: number): Revision[] {
+  const found: Revision[] = [];
+  for (let index = 0; index < length; index += 2) found.push({ main: revisions[index]!, sub: revisions[index + 1]! });
+  return found;
 }

@@ -43,7 +43,7 @@ export function restoreIndex(backend: Backend): RestoredIndex {
         }
         continue;
       }
-      const restored = new KeyIndex(Buffer.from(keyValue.key));
+      const restored = new KeyIndex(keyValue.key.toString('latin1'));
       if (tombstone) restored.restoreTombstone(revision);
       else {
         restored.restore({ main: keyValue.create_revision, sub: 0 }, revision, keyValue.version);

@@ -5,9 +5,9 @@ import type { Revision } from './revision.js';
 // sorted-btree is CommonJS; under Node's ESM its class is the `default` export's `default`.
 const BTree = sortedBtree.default;
 
-/** A key and its state at the revision a range asked for. */
+/** A key (its bytes as a latin1 string) and its state at the revision a range asked for. */
 export interface IndexedKey extends KeyAtRevision {
-  key: Buffer;
+  keyString: string;
 }
 
 /**
@@ -18,8 +18,9 @@ export type RangeEnd = Buffer | 'unbounded';
 
 /**
  * The in-memory index of all keys, ordered by key bytes (a B+ tree keyed by the latin1
- * string of the key, whose string order equals the byte order). Single-key operations
- * are O(log n); ranges cost O(log n + keys visited).
+ * string of the key, whose string order equals the byte order; the KeyIndex holds the
+ * same string, so the key is stored once). Single-key operations are O(log n); ranges
+ * cost O(log n + keys visited).
  */
 export class TreeIndex {
   private readonly tree = new BTree<string, KeyIndex>(undefined, compareStrings);
@@ -40,7 +41,7 @@ export class TreeIndex {
     const keyString = key.toString('latin1');
     let keyIndex = this.tree.get(keyString);
     if (keyIndex === undefined) {
-      keyIndex = new KeyIndex(key);
+      keyIndex = new KeyIndex(keyString);
       this.tree.set(keyString, keyIndex);
     }
     keyIndex.put(revision);
@@ -54,7 +55,7 @@ export class TreeIndex {
 
   /** Adds a key index built elsewhere (restore). */
   insert(keyIndex: KeyIndex): void {
-    this.tree.set(keyIndex.key.toString('latin1'), keyIndex);
+    this.tree.set(keyIndex.keyString, keyIndex);
   }
 
   /** Visits key indexes with start <= key < end in order until `visit` returns false. */
@@ -78,7 +79,7 @@ export class TreeIndex {
       if (reachedLimit && !withTotalCount) return false;
       const state = keyIndex.get(atRevision);
       if (state === undefined) return true;
-      if (!reachedLimit) keys.push({ key: keyIndex.key, modified: state.modified, created: state.created, version: state.version });
+      if (!reachedLimit) keys.push({ keyString: keyIndex.keyString, modified: state.modified, created: state.created, version: state.version });
       total++;
       return true;
     });

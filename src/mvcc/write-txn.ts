@@ -60,8 +60,8 @@ export class WriteTxn {
     const event: Event = { type: EventType.PUT, kv: keyValue };
     if (previous !== undefined && store.wantsPrevKv) event.prev_kv = store.readKeyValue(previous.modified);
     store.backend.batchTx().put('key', encodeRevisionKey(revision), encodeKeyValue(keyValue));
-    // The index keeps the key for the life of the store: copy it out of the request's buffer.
-    store.index.put(keyIndex === undefined ? Buffer.from(key) : keyIndex.key, revision, lease);
+    // The index keeps its own copy of the key (a latin1 string), not the request's buffer.
+    store.index.put(key, revision, lease);
     this.events.push(event);
     if (oldLease !== lease) store.options.onKeyLeaseChange?.(key, oldLease, lease);
     return mainRevision;
@@ -101,18 +101,20 @@ export class WriteTxn {
     const store = this.store;
     const mainRevision = this.beginRevision + 1;
     const revision: Revision = { main: mainRevision, sub: this.events.length };
+    // The index holds the key as a string: one Buffer for the event, the tombstone and the lessor.
+    const key = keyIndex.key;
     const event: Event = {
       type: EventType.DELETE,
-      kv: { key: keyIndex.key, create_revision: 0, mod_revision: mainRevision, version: 0, value: emptyBuffer, lease: 0 },
+      kv: { key, create_revision: 0, mod_revision: mainRevision, version: 0, value: emptyBuffer, lease: 0 },
     };
     if (store.wantsPrevKv) event.prev_kv = store.readKeyValue(keyIndex.get(readRevision)!.modified);
     const oldLease = keyIndex.lease;
     // The stored tombstone holds only the key, as etcd's does.
-    const tombstoneValue = encodeKeyValue({ key: keyIndex.key, create_revision: 0, mod_revision: 0, version: 0, value: emptyBuffer, lease: 0 });
+    const tombstoneValue = encodeKeyValue({ key, create_revision: 0, mod_revision: 0, version: 0, value: emptyBuffer, lease: 0 });
     store.backend.batchTx().put('key', encodeRevisionKey(revision, true), tombstoneValue);
     keyIndex.tombstone(revision);
     this.events.push(event);
-    if (oldLease !== 0) store.options.onKeyLeaseChange?.(keyIndex.key, oldLease, 0);
+    if (oldLease !== 0) store.options.onKeyLeaseChange?.(key, oldLease, 0);
   }
 
   private assertOpen(): void {
