@@ -51,8 +51,13 @@ interface ClosedGeneration {
  * object with no arrays.
  */
 export class KeyIndex {
-  /** Lease of the live revision (0: none or not live); saves a backend read on every put. */
-  lease = 0;
+  /**
+   * The lease, or undefined for none. undefined rather than 0 keeps V8's field
+   * representation "tagged": small integers inline, no box per key. A number field
+   * that ever received a heap number (a lease id decoded from protobuf is one, even
+   * when it is 0) turns "double", and then every KeyIndex carries a 16-byte box.
+   */
+  private leaseId: number | undefined = undefined;
   /** The key's last revision (a put, or the tombstone when not live); 0/0 before the first put. */
   private modifiedMain = 0;
   private modifiedSub = 0;
@@ -70,6 +75,15 @@ export class KeyIndex {
   /** `keyString` is the key's bytes as a latin1 string. */
   constructor(readonly keyString: string) {}
 
+  /** Lease of the live revision (0: none or not live); saves a backend read on every put. */
+  get lease(): number {
+    return this.leaseId ?? 0;
+  }
+
+  set lease(lease: number) {
+    this.leaseId = lease === 0 ? undefined : lease;
+  }
+
   /** The key's bytes (a new Buffer on each call). */
   get key(): Buffer {
     return Buffer.from(this.keyString, 'latin1');
@@ -86,8 +100,8 @@ export class KeyIndex {
       throw new Error(`put with revision ${main}_${sub} not above ${this.modifiedMain}_${this.modifiedSub}`);
     }
     if (this.count === 0) {
-      this.createdMain = main;
-      this.createdSub = sub;
+      this.createdMain = smallInteger(main);
+      this.createdSub = smallInteger(sub);
     } else if (this.earlier === undefined) {
       this.earlier = [this.modifiedMain, this.modifiedSub];
     } else {
@@ -95,18 +109,18 @@ export class KeyIndex {
     }
     this.count++;
     this.version++;
-    this.modifiedMain = main;
-    this.modifiedSub = sub;
+    this.modifiedMain = smallInteger(main);
+    this.modifiedSub = smallInteger(sub);
   }
 
   /** Restores a key whose oldest remaining revision is a put (used when rebuilding the index). */
   restore(created: Revision, modified: Revision, version: number): void {
-    this.modifiedMain = modified.main;
-    this.modifiedSub = modified.sub;
+    this.modifiedMain = smallInteger(modified.main);
+    this.modifiedSub = smallInteger(modified.sub);
     this.count = 1;
-    this.version = version;
-    this.createdMain = created.main;
-    this.createdSub = created.sub;
+    this.version = smallInteger(version);
+    this.createdMain = smallInteger(created.main);
+    this.createdSub = smallInteger(created.sub);
     this.earlier = undefined;
     this.closed = undefined;
   }
@@ -275,6 +289,15 @@ export class KeyIndex {
     this.createdSub = 0;
     this.earlier = undefined;
   }
+}
+
+/**
+ * The same integer, as a V8 small integer when it fits (revisions decoded from the
+ * backend are computed in floating point and arrive as heap numbers; storing one
+ * would turn the field's representation to "double": a box per key).
+ */
+function smallInteger(value: number): number {
+  return value >= 0 && value <= 0x3fff_ffff ? value | 0 : value;
 }
 
 /** Position (even, in a flat main/sub array of `length` numbers) of the newest pair with main <= atRevision; -1 if none. */
