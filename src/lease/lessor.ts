@@ -150,7 +150,7 @@ export class Lessor {
       for (const key of keys) txn.deleteRange(key, undefined);
     } finally {
       this.leasesById.delete(id);
-      for (const key of lease.sortedKeys()) this.leaseIdByKey.delete(key.toString('latin1'));
+      for (const keyString of lease.keyStringsUnordered()) this.leaseIdByKey.delete(keyString);
       this.expiryQueue.remove(id);
       this.checkpointQueue.remove(id);
       this.options.backend.batchTx().delete('lease', encodeLeaseKey(id));
@@ -176,18 +176,18 @@ export class Lessor {
    * Follows a key's lease as MVCC changes it: pass as KVStore's `onKeyLeaseChange`.
    * Leases that do not exist are skipped (the apply layer refuses puts with unknown
    * leases; on recovery a key may still name a lease revoked before a crash).
+   * `keyString` is the key's bytes as a latin1 string.
    */
-  onKeyLeaseChange(key: Buffer, oldLeaseId: number, newLeaseId: number): void {
-    const keyString = key.toString('latin1');
+  onKeyLeaseChange(keyString: string, oldLeaseId: number, newLeaseId: number): void {
     if (oldLeaseId !== 0) {
-      this.leasesById.get(oldLeaseId)?.detach(key);
+      this.leasesById.get(oldLeaseId)?.detach(keyString);
       if (this.leaseIdByKey.get(keyString) === oldLeaseId) this.leaseIdByKey.delete(keyString);
     }
     if (newLeaseId !== 0) {
       const lease = this.leasesById.get(newLeaseId);
       if (lease === undefined) return;
-      // The key may be a request's buffer: keep a copy of our own.
-      lease.attach(Buffer.from(key));
+      // Both maps share the index's string of the key.
+      lease.attach(keyString);
       this.leaseIdByKey.set(keyString, newLeaseId);
     }
   }

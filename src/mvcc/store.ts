@@ -34,8 +34,12 @@ export interface KVStoreOptions {
    * and the simulator pass their own scheduler.
    */
   readonly scheduleCompactionStep?: (step: () => void) => void;
-  /** Called when a key's lease changes (old or new may be 0: none); for the lessor. */
-  readonly onKeyLeaseChange?: (key: Buffer, oldLease: number, newLease: number) => void;
+  /**
+   * Called when a key's lease changes (old or new may be 0: none); for the lessor. The
+   * key comes as the latin1 string of its bytes, the string the index holds (a lessor
+   * that keeps it shares it instead of holding another copy per leased key).
+   */
+  readonly onKeyLeaseChange?: (keyString: string, oldLease: number, newLease: number) => void;
 }
 
 interface ListenerEntry {
@@ -73,7 +77,7 @@ export class KVStore {
     this.compactions = new CompactionRunner(backend, options.compactionBatchSize ?? 1000, options.scheduleCompactionStep);
     if (options.onKeyLeaseChange !== undefined) {
       for (const keyIndex of this.index.keyIndexes()) {
-        if (keyIndex.lease !== 0 && keyIndex.isLive()) options.onKeyLeaseChange(keyIndex.key, 0, keyIndex.lease);
+        if (keyIndex.lease !== 0 && keyIndex.isLive()) options.onKeyLeaseChange(keyIndex.keyString, 0, keyIndex.lease);
       }
     }
     if (restored.unfinishedCompactRevision !== undefined) {

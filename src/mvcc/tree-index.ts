@@ -37,7 +37,8 @@ export class TreeIndex {
     return this.keyIndex(key)?.get(atRevision);
   }
 
-  put(key: Buffer, revision: Revision, lease: number): void {
+  /** Records a put of `key` at `revision`; returns the key's index. */
+  put(key: Buffer, revision: Revision, lease: number): KeyIndex {
     const keyString = key.toString('latin1');
     let keyIndex = this.tree.get(keyString);
     if (keyIndex === undefined) {
@@ -46,6 +47,7 @@ export class TreeIndex {
     }
     keyIndex.put(revision);
     keyIndex.lease = lease;
+    return keyIndex;
   }
 
   /** Marks `key` deleted at `revision`; false if it is not live. */

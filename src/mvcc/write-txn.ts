@@ -61,9 +61,9 @@ export class WriteTxn {
     if (previous !== undefined && store.wantsPrevKv) event.prev_kv = store.readKeyValue(previous.modified);
     store.backend.batchTx().put('key', encodeRevisionKey(revision), encodeKeyValue(keyValue));
     // The index keeps its own copy of the key (a latin1 string), not the request's buffer.
-    store.index.put(key, revision, lease);
+    const indexed = store.index.put(key, revision, lease);
     this.events.push(event);
-    if (oldLease !== lease) store.options.onKeyLeaseChange?.(key, oldLease, lease);
+    if (oldLease !== lease) store.options.onKeyLeaseChange?.(indexed.keyString, oldLease, lease);
     return mainRevision;
   }
 
@@ -101,7 +101,7 @@ export class WriteTxn {
     const store = this.store;
     const mainRevision = this.beginRevision + 1;
     const revision: Revision = { main: mainRevision, sub: this.events.length };
-    // The index holds the key as a string: one Buffer for the event, the tombstone and the lessor.
+    // The index holds the key as a string: one Buffer for the event and the tombstone.
     const key = keyIndex.key;
     const event: Event = {
       type: EventType.DELETE,
@@ -114,7 +114,7 @@ export class WriteTxn {
     store.backend.batchTx().put('key', encodeRevisionKey(revision, true), tombstoneValue);
     keyIndex.tombstone(revision);
     this.events.push(event);
-    if (oldLease !== 0) store.options.onKeyLeaseChange?.(key, oldLease, 0);
+    if (oldLease !== 0) store.options.onKeyLeaseChange?.(keyIndex.keyString, oldLease, 0);
   }
 
   private assertOpen(): void {

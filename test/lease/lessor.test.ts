@@ -181,6 +181,25 @@ describe('lessor: keys and revoke', () => {
   );
 
   it(
+    'keeps any key bytes exactly and lists them in byte order',
+    withLessor(({ lessor, store }) => {
+      applyLeaseGrant(lessor, { ID: 1, TTL: 10 });
+      lessor.promote(0);
+      // put() takes latin1 strings: one char per byte, including 0x00, 0x80 and 0xff.
+      for (const key of ['\u00ff', 'a', '\u0000\u0001', '\u0080', 'a\u0000']) put(store, key, 'x', 1);
+      assert.deepEqual(lessor.timeToLive(1, true).keys, [
+        Buffer.from([0x00, 0x01]),
+        Buffer.from('a'),
+        Buffer.from([0x61, 0x00]),
+        Buffer.from([0x80]),
+        Buffer.from([0xff]),
+      ]);
+      assert.equal(lessor.leaseOfKey(Buffer.from([0xff])), 1);
+      assert.equal(lessor.leaseOfKey(Buffer.from([0xc3, 0xbf])), 0); // 'ÿ' in UTF-8 is another key
+    }),
+  );
+
+  it(
     'revoke deletes every attached key in one revision, in key order, and forgets the lease',
     withLessor(({ lessor, store }) => {
       applyLeaseGrant(lessor, { ID: 5, TTL: 10 });

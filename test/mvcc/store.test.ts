@@ -141,7 +141,7 @@ test('listeners receive the events of each changing write txn, with prev_kv on r
 
 test('lease changes are reported to the lease hook', withStore(async (fixture) => {
   const changes: string[] = [];
-  const options = { onKeyLeaseChange: (key: Buffer, oldLease: number, newLease: number) => changes.push(`${key}:${oldLease}->${newLease}`) };
+  const options = { onKeyLeaseChange: (key: string, oldLease: number, newLease: number) => changes.push(`${key}:${oldLease}->${newLease}`) };
   await fixture.reopen(options);
   put(fixture.store, 'a', '1', 7);
   put(fixture.store, 'a', '2', 7);
