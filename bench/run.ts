@@ -17,6 +17,7 @@ import { CaseFailed, layoutFor, runCase } from './worker-pool.js';
 import { resultFromRecord, statusOnlyResult, type CaseResult } from './case-result.js';
 import { caseLine, markdownReport, ratioRows, ratioTable } from './report.js';
 import { collectMetadata } from './metadata.js';
+import { endpointsLeaderFirst } from './leader-first.js';
 import type { CaseParameters } from './workload-options.js';
 
 const SETUP_TIMEOUT_MS = 60_000;
@@ -58,7 +59,8 @@ async function runWorkloadOnTarget(options: BenchOptions, workloadName: string, 
     return;
   }
   try {
-    const setupConnection = openConnection(cluster.endpoints[0]!);
+    const endpoints = await endpointsLeaderFirst(cluster.endpoints, SETUP_TIMEOUT_MS);
+    const setupConnection = openConnection(endpoints[0]!);
     const maxDurationMs = workload.maxDurationMs?.(options.workload) ?? options.maxSecondsPerCase * 1000;
     const baseParameters = { workloadName, options: options.workload, requestsTotal: options.requestsTotal, maxDurationMs, seed: options.seed };
     try {
@@ -79,7 +81,7 @@ async function runWorkloadOnTarget(options: BenchOptions, workloadName: string, 
       let ready: { usage: ServerUsage; setupSeconds: number } | undefined;
       let result: CaseResult;
       try {
-        const record = await runCase(parameters, cluster.endpoints, layout, workload.setupTimeoutMs ?? SETUP_TIMEOUT_MS, () => {
+        const record = await runCase(parameters, endpoints, layout, workload.setupTimeoutMs ?? SETUP_TIMEOUT_MS, () => {
           ready = { usage: cluster.usage(), setupSeconds: (performance.now() - setupStartMs) / 1000 };
         });
         const usageAfter = cluster.usage();

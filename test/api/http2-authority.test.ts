@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import * as http2 from 'node:http2';
 import * as net from 'node:net';
 import { once } from 'node:events';
+import { frame, request } from './http2-helpers.js';
 import {
   AuthorityRewriter,
   authorityWithoutScheme,
@@ -33,14 +34,6 @@ const END_HEADERS = 0x4;
 const PADDED = 0x8;
 const PRIORITY = 0x20;
 
-function frame(type: number, flags: number, streamId: number, payload: Buffer): Buffer {
-  const header = Buffer.alloc(9);
-  header.writeUIntBE(payload.length, 0, 3);
-  header[3] = type;
-  header[4] = flags;
-  header.writeUInt32BE(streamId, 5);
-  return Buffer.concat([header, payload]);
-}
 
 const field = (name: string, value: string): HeaderField => ({ name: Buffer.from(name), value: Buffer.from(value) });
 const hex = (text: string) => Buffer.from(text.replace(/\s+/g, ''), 'hex');
@@ -257,18 +250,6 @@ async function rewritingServer(handler: (stream: http2.ServerHttp2Stream, header
   };
 }
 
-function request(client: http2.ClientHttp2Session, headers: http2.OutgoingHttpHeaders, body?: Buffer) {
-  return new Promise<{ headers: http2.IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
-    const stream = client.request(headers, { endStream: body === undefined });
-    const chunks: Buffer[] = [];
-    let responseHeaders: http2.IncomingHttpHeaders = {};
-    stream.on('response', (h) => (responseHeaders = h));
-    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-    stream.on('end', () => resolve({ headers: responseHeaders, body: Buffer.concat(chunks) }));
-    stream.on('error', reject);
-    if (body !== undefined) stream.end(body);
-  });
-}
 
 describe('rewriting duplex with Node HTTP/2 on both sides', () => {
   it('rewrites every request of a connection whose first authority has a scheme (Huffman, indexed by the client)', async () => {

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import * as http2 from 'node:http2';
 import * as net from 'node:net';
 import { once } from 'node:events';
+import { frame, request } from './http2-helpers.js';
 import { AuthorityRewriter, HTTP2_CLIENT_PREFACE } from '../../src/api/http2-authority.js';
 import { DECIDE_TIMEOUT_MS, EMPTY_SETTINGS_FRAME, handOffHttp2Connection } from '../../src/api/http2-handoff.js';
 import { encodeLiteralWithIndexing } from '../../src/api/hpack.js';
@@ -18,14 +19,6 @@ const ACK = 0x1;
 const END_HEADERS = 0x4;
 const END_STREAM = 0x1;
 
-function frame(type: number, flags: number, streamId: number, payload: Buffer): Buffer {
-  const header = Buffer.alloc(9);
-  header.writeUIntBE(payload.length, 0, 3);
-  header[3] = type;
-  header[4] = flags;
-  header.writeUInt32BE(streamId, 5);
-  return Buffer.concat([header, payload]);
-}
 
 function headerBlock(authority: string): Buffer {
   const field = (name: string, value: string) => encodeLiteralWithIndexing({ name: Buffer.from(name), value: Buffer.from(value) });
@@ -78,18 +71,6 @@ async function handOffServer(handler: (stream: http2.ServerHttp2Stream, headers:
   };
 }
 
-function request(client: http2.ClientHttp2Session, headers: http2.OutgoingHttpHeaders, body?: Buffer) {
-  return new Promise<{ headers: http2.IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
-    const stream = client.request(headers, { endStream: body === undefined });
-    const chunks: Buffer[] = [];
-    let responseHeaders: http2.IncomingHttpHeaders = {};
-    stream.on('response', (h) => (responseHeaders = h));
-    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-    stream.on('end', () => resolve({ headers: responseHeaders, body: Buffer.concat(chunks) }));
-    stream.on('error', reject);
-    if (body !== undefined) stream.end(body);
-  });
-}
 
 async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
