@@ -18,6 +18,7 @@ import { resultFromRecord, statusOnlyResult, type CaseResult } from './case-resu
 import { caseLine, markdownReport, ratioRows, ratioTable } from './report.js';
 import { collectMetadata } from './metadata.js';
 import { endpointsLeaderFirst } from './leader-first.js';
+import { warmUpServer } from './server-warmup.js';
 import type { CaseParameters } from './workload-options.js';
 
 const SETUP_TIMEOUT_MS = 60_000;
@@ -64,6 +65,8 @@ async function runWorkloadOnTarget(options: BenchOptions, workloadName: string, 
     const maxDurationMs = workload.maxDurationMs?.(options.workload) ?? options.maxSecondsPerCase * 1000;
     const baseParameters = { workloadName, options: options.workload, requestsTotal: options.requestsTotal, maxDurationMs, seed: options.seed };
     try {
+      // Opt-in workloads measure memory from an empty server: no warm-up data.
+      if (!workload.optIn) await warmUpServer(setupConnection);
       await workload.prepare(setupConnection, { ...baseParameters, clientCount: clientCounts[0]! });
     } catch (error) {
       const unsupported = error instanceof UnsupportedByTarget;
