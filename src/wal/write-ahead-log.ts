@@ -5,6 +5,7 @@
 // fdatasync was in flight go out in one writev and are covered by one
 // fdatasync. A save's promise resolves only after its bytes are written and,
 // when it asked for it, synced.
+import { fdatasyncSync } from 'node:fs';
 import { mkdir, open, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
@@ -20,6 +21,7 @@ import { createFileDurably, listSegments, removeTemporaryFiles, segmentFileName,
 const SYNCHRONOUS_WRITE_BYTES_MAX = 64 * 1024;
 import type { SegmentName } from './segment-files.js';
 import { WalStateError } from './errors.js';
+import { InlineSyncPolicy } from './inline-sync-policy.js';
 
 export const SEGMENT_SIZE_BYTES_DEFAULT = 64 * 1024 * 1024;
 
@@ -108,6 +110,9 @@ export class WriteAheadLog {
   private failure: Error | undefined;
   private closed = false;
   private syncs = 0;
+  private readonly inlineSync = new InlineSyncPolicy();
+  /** Bytes written since the last sync: what the next one has to flush. */
+  private unsyncedBytes = 0;
   private writes = 0;
 
   private constructor(state: WalState) {
@@ -287,6 +292,7 @@ export class WriteAheadLog {
       if (lengthBytes <= SYNCHRONOUS_WRITE_BYTES_MAX) writeAllAtSync(this.file.fd, buffers, this.fileEndOffsetBytes);
       else await writeAllAt(this.file, buffers, this.fileEndOffsetBytes);
       this.fileEndOffsetBytes += lengthBytes;
+      this.unsyncedBytes += lengthBytes;
       this.hasUnsyncedWrites = true;
       this.writes += 1;
     }
@@ -300,7 +306,11 @@ export class WriteAheadLog {
 
   private async sync(): Promise<void> {
     this.observer.onSyncStart?.();
-    await this.file.datasync();
+    const startedMs = performance.now();
+    if (this.inlineSync.shouldSyncInline(this.unsyncedBytes)) fdatasyncSync(this.file.fd);
+    else await this.file.datasync();
+    this.inlineSync.recordSync(performance.now() - startedMs);
+    this.unsyncedBytes = 0;
     this.hasUnsyncedWrites = false;
     this.syncs += 1;
     this.observer.onSyncEnd?.();
