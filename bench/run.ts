@@ -5,6 +5,7 @@
 // also on errors and SIGINT.
 
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { connectionsFor, parseOptions, USAGE, type BenchOptions } from './options.js';
 import { performance } from 'node:perf_hooks';
@@ -51,6 +52,10 @@ async function runWorkloadOnTarget(options: BenchOptions, workloadName: string, 
     }
   };
 
+  // Dirty pages from before (the build `npm run bench` just ran, the previous
+  // server's data) could be written back during this target's cases and slow
+  // its fdatasyncs: every target starts after a sync(1).
+  spawnSync('sync');
   let cluster: ServerCluster;
   try {
     cluster = await ServerCluster.start(target, options.memberCount, options.dataRoot, options.serverFlags);
