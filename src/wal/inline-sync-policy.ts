@@ -26,10 +26,6 @@ export class InlineSyncPolicy {
     this.averageMs = options.maxAverageMs * 2;
   }
 
-  get averageSyncMs(): number {
-    return this.averageMs;
-  }
-
   shouldSyncInline(batchBytes: number): boolean {
     return batchBytes <= this.options.maxBatchBytes && this.averageMs < this.options.maxAverageMs;
   }

@@ -1,7 +1,7 @@
-// Preallocated segments: each segment is extended to the segment size when it
-// is made, zeros after the last record are its clean end, a finished segment
-// is trimmed to its records, and a torn write in the preallocated space is
-// still cut off.
+// Preallocated segments: each segment file is extended ahead of its records
+// (up to the segment size), zeros after the last record are its clean end,
+// a finished segment is trimmed to its records, and a torn write in the
+// preallocated space is still cut off.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { open, readdir, stat, truncate } from 'node:fs/promises';
@@ -83,4 +83,21 @@ test('a torn write in the preallocated space is cut off, and the segment is prea
   assert.deepEqual(reopened.entries, makeEntries(1, 8));
   assert.equal(reopened.repairedTailBytes, 0);
   await reopened.wal.close();
+});
+
+test('a large segment is extended a few MB ahead of its records, not to its full size at once', async (t) => {
+  const dir = await makeTempDir(t);
+  const segmentSizeBytes = 64 * 1024 * 1024;
+  const wal = await WriteAheadLog.create(dir, METADATA, { segmentSizeBytes });
+  const [created] = await segmentSizes(dir);
+  assert.ok(created! > 1024 * 1024 && created! < 8 * 1024 * 1024, `created at ${created} bytes`);
+  // ~6 MB of records: past the first preallocation.
+  for (let first = 1; first <= 6000; first += 100) await wal.save(undefined, makeEntries(first, first + 99, 1, 1000), true);
+  const [grown] = await segmentSizes(dir);
+  assert.ok(grown! > 6 * 1000 * 1000 && grown! < segmentSizeBytes, `grown to ${grown} bytes`);
+  await wal.close();
+  const opened = await WriteAheadLog.open(dir, { segmentSizeBytes });
+  assert.equal(opened.entries.length, 6000);
+  assert.equal(opened.repairedTailBytes, 0);
+  await opened.wal.close();
 });
