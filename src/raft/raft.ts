@@ -334,8 +334,7 @@ export class Raft {
    * carrying the commit index could leave before the leader's own write.
    */
   private commitIfSoleMember(): void {
-    if (this.role !== Role.Leader || this.tracker.voters.length !== 1 || this.tracker.learners.length !== 0) return;
-    if (this.tracker.voters[0] !== this.id) return;
+    if (!this.isSoleVoterLeader() || this.tracker.learners.length !== 0) return;
     const self = this.tracker.progress.get(this.id);
     if (self?.maybeUpdate(this.log.lastIndex()) && this.maybeCommit()) this.onCommitAdvanced();
   }
@@ -356,8 +355,12 @@ export class Raft {
    * seen, and a read would wait for their fdatasync for nothing.
    */
   soleVoterReadIndex(): number | undefined {
-    if (this.role !== Role.Leader || this.tracker.voters.length !== 1 || this.tracker.voters[0] !== this.id) return undefined;
-    return this.committedEntryInCurrentTerm() ? this.termStartIndex : undefined;
+    return this.isSoleVoterLeader() && this.committedEntryInCurrentTerm() ? this.termStartIndex : undefined;
+  }
+
+  /** Leader, and the only voter: no other member can be elected. */
+  private isSoleVoterLeader(): boolean {
+    return this.role === Role.Leader && this.tracker.voters.length === 1 && this.tracker.voters[0] === this.id;
   }
 
   private committedEntryInCurrentTerm(): boolean {

@@ -109,6 +109,16 @@ export class RawNode {
     this.raft.step(newMessage({ type: MessageType.ReadIndex, context: requestContext }));
   }
 
+  /** The current term; cheaper than status() on hot paths. */
+  get term(): number {
+    return this.raft.term;
+  }
+
+  /** The commit index; cheaper than status() on hot paths. */
+  get committedIndex(): number {
+    return this.raft.log.committed;
+  }
+
   /** A read index that needs no quorum round (see Raft.soleVoterReadIndex), or undefined. */
   soleVoterReadIndex(): number | undefined {
     return this.raft.soleVoterReadIndex();

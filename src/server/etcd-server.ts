@@ -227,7 +227,7 @@ export class EtcdServer {
       cluster_id: this.storage.clusterId.toString(),
       member_id: this.storage.memberId.toString(),
       revision,
-      raft_term: this.storage.raftNode.status().term,
+      raft_term: this.storage.raftNode.term,
     };
   }
 
@@ -301,9 +301,15 @@ export class EtcdServer {
     return this.stateMachine.lessor.leaseIds();
   }
 
-  /** So that a lease granted (committed) just before is found. */
+  /**
+   * So that a lease granted just before is found: applied up to the commit
+   * index, or on a sole voter up to the same point as a linearizable read
+   * (it applies what it acknowledges, and its commit index also counts
+   * proposals still being written).
+   */
   private waitUntilAppliedCommitted(): Promise<void> {
-    return this.applied.waitFor(this.storage.raftNode.status().commit);
+    const node = this.storage.raftNode;
+    return this.applied.waitFor(node.soleVoterReadIndex() ?? node.committedIndex);
   }
 
   members(): MemberRecord[] {
@@ -435,7 +441,7 @@ export class EtcdServer {
       }
       if (entry.data.length === 0) {
         // A new leader's empty entry: once it applies, this leader's lessor takes over expiry.
-        if (this.softState.role === Role.Leader && entry.term === this.storage.raftNode.status().term) {
+        if (this.softState.role === Role.Leader && entry.term === this.storage.raftNode.term) {
           this.stateMachine.lessor.promote(this.config.electionTimeoutMs);
         }
         continue;
@@ -493,8 +499,8 @@ export class EtcdServer {
     if (state.leader !== previousLeader) {
       const raftLogger = this.logger.child('raft/raft.go');
       const local = formatId(this.memberId);
-      if (state.leader === 0) raftLogger.info(`raft.node: ${local} lost leader ${formatId(this.storage.memberIdOfRaftId(previousLeader))} at term ${this.storage.raftNode.status().term}`);
-      else raftLogger.info(`raft.node: ${local} elected leader ${formatId(this.leaderId)} at term ${this.storage.raftNode.status().term}`);
+      if (state.leader === 0) raftLogger.info(`raft.node: ${local} lost leader ${formatId(this.storage.memberIdOfRaftId(previousLeader))} at term ${this.storage.raftNode.term}`);
+      else raftLogger.info(`raft.node: ${local} elected leader ${formatId(this.leaderId)} at term ${this.storage.raftNode.term}`);
       if (state.leader !== 0 && !this.published) void this.publishLocalMember();
     }
   }

@@ -9,7 +9,7 @@ import type { AppliedIndexWaiter } from './applied-index-waiter.js';
 export interface ReadIndexIssuer {
   /** Ask Raft for a read index; the answer arrives via onReadState. Throws if impossible now. */
   requestReadIndex(requestContext: Uint8Array): void;
-  /** A read index known without a round (a sole voter's commit index), if any. */
+  /** A read index known without a round (a sole voter's: see Raft.soleVoterReadIndex), if any. */
   immediateReadIndex?(): number | undefined;
 }
 
