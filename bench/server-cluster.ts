@@ -4,15 +4,12 @@
 // tracked by PID and killed by killAllServers(), which run.ts calls on normal
 // exit, on errors and on SIGINT/SIGTERM.
 
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../test/support/free-port.js';
+import { ServerProcess } from '../test/support/server-process.js';
 import { processCpuSeconds, processPeakRssBytes, processRssBytes } from './proc-stats.js';
 import type { TargetDefinition } from './targets.js';
-
-const READY_LINE = 'ready to serve client requests';
-const OUTPUT_TAIL_CHARS = 64 * 1024;
 
 interface MemberSlot {
   name: string;
@@ -21,45 +18,10 @@ interface MemberSlot {
   dataDir: string;
 }
 
-export class ServerMember {
-  output = '';
-  private readonly exited: Promise<void>;
-
-  constructor(
-    readonly slot: MemberSlot,
-    readonly child: ChildProcess,
-  ) {
-    const append = (chunk: Buffer) => {
-      this.output += chunk.toString();
-      if (this.output.length > 2 * OUTPUT_TAIL_CHARS) this.output = this.output.slice(-OUTPUT_TAIL_CHARS);
-    };
-    child.stdout!.on('data', append);
-    child.stderr!.on('data', append);
-    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
-  }
-
-  get pid(): number {
-    return this.child.pid!;
-  }
-
-  get isRunning(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  async waitReady(timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!this.output.includes(READY_LINE)) {
-      if (!this.isRunning) throw new Error(`${this.slot.name} exited (${this.child.exitCode ?? this.child.signalCode}) before it was ready:\n${this.output.slice(-3000)}`);
-      if (Date.now() > deadline) throw new Error(`${this.slot.name} did not print "${READY_LINE}" within ${timeoutMs} ms:\n${this.output.slice(-3000)}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
-
-  async kill(): Promise<void> {
-    if (!this.isRunning) return;
-    this.child.kill('SIGKILL');
-    await this.exited;
-  }
+/** One started server: where it listens, and its process (the tests' harness). */
+export interface ServerMember {
+  slot: MemberSlot;
+  process: ServerProcess;
 }
 
 export interface ServerUsage {
@@ -105,11 +67,10 @@ export class ServerCluster {
           '--initial-cluster-state=new',
           ...extraFlags,
         ];
-        const child = spawn(executable, [...leadingArguments, ...flags], { stdio: ['ignore', 'pipe', 'pipe'] });
-        cluster.members.push(new ServerMember(slot, child));
+        cluster.members.push({ slot, process: new ServerProcess(target.name, flags, { command: { executable, leadingArguments } }) });
       }
       // Members of a new cluster only become ready together, so wait on all at once.
-      await Promise.all(cluster.members.map((member) => member.waitReady(30_000)));
+      await Promise.all(cluster.members.map((member) => member.process.waitReady(`${target.name} ${member.slot.name} to be ready`, 30_000)));
     } catch (error) {
       await cluster.stop();
       throw error;
@@ -127,21 +88,25 @@ export class ServerCluster {
     let peakRssBytes = 0;
     let rssBytes = 0;
     for (const member of this.members) {
-      cpuSeconds += processCpuSeconds(member.pid);
-      peakRssBytes = Math.max(peakRssBytes, processPeakRssBytes(member.pid));
-      rssBytes += processRssBytes(member.pid);
+      const pid = member.process.pid;
+      if (pid === undefined) continue;
+      cpuSeconds += processCpuSeconds(pid);
+      peakRssBytes = Math.max(peakRssBytes, processPeakRssBytes(pid));
+      rssBytes += processRssBytes(pid);
     }
     return { cpuSeconds, peakRssBytes, rssBytes };
   }
 
   /** A member that died, with the tail of its output, or undefined when all run. */
   deadMemberReport(): string | undefined {
-    const dead = this.members.find((member) => !member.isRunning);
-    return dead ? `${this.target.name} ${dead.slot.name} exited (${dead.child.exitCode ?? dead.child.signalCode}):\n${dead.output.slice(-3000)}` : undefined;
+    const dead = this.members.find((member) => !member.process.running);
+    if (!dead) return undefined;
+    const { child, output } = dead.process;
+    return `${this.target.name} ${dead.slot.name} exited (${child.exitCode ?? child.signalCode}):\n${output.slice(-3000)}`;
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.members.map((member) => member.kill()));
+    await Promise.all(this.members.map((member) => member.process.signalAndWait('SIGKILL')));
     rmSync(this.rootDir, { recursive: true, force: true });
     liveClusters.delete(this);
   }
@@ -155,13 +120,7 @@ export async function stopAllServers(): Promise<void> {
 export function killAllServersNow(): void {
   for (const cluster of liveClusters) {
     for (const member of cluster.members) {
-      if (member.isRunning) {
-        try {
-          process.kill(member.pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
+      if (member.process.running) member.process.signal('SIGKILL');
     }
   }
 }

@@ -21,6 +21,8 @@ const SIGTERM_GRACE_MS = 10_000;
 
 export interface ServerProcessOptions {
   env?: NodeJS.ProcessEnv;
+  /** What to run before the flags; by default the real etcd, or our member with source maps. */
+  command?: { executable: string; leadingArguments: readonly string[] };
   /** Every chunk of stdout and stderr, e.g. to prefix and forward log lines. */
   onOutput?: (chunk: string) => void;
 }
@@ -35,9 +37,9 @@ export class ServerProcess {
     flags: readonly string[],
     options: ServerProcessOptions = {},
   ) {
-    const command = kind === 'etcd' ? REAL_ETCD_BINARY : process.execPath;
-    const args = kind === 'etcd' ? [...flags] : ['--enable-source-maps', SERVER_ENTRY, ...flags];
-    this.child = spawn(command, args, { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const { executable, leadingArguments } =
+      options.command ?? (kind === 'etcd' ? { executable: REAL_ETCD_BINARY, leadingArguments: [] } : { executable: process.execPath, leadingArguments: ['--enable-source-maps', SERVER_ENTRY] });
+    this.child = spawn(executable, [...leadingArguments, ...flags], { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     const append = (chunk: Buffer) => {
       const text = chunk.toString();
       this.output += text;
