@@ -80,4 +80,3 @@ export function messageCodec<T>(fullName: string): MessageCodec<T> {
     decode: (bytes) => type.toObject(type.decode(asBuffer(bytes)), CONVERSION_OPTIONS) as T,
   };
 }
-

@@ -77,8 +77,11 @@ describe('backend batch commits', () => {
   it('close commits what is pending, and a reopened backend holds it', async () => {
     const settings = options({ backendBatchIntervalMs: 3_600_000 });
     let machine = StateMachine.open(settings);
-    put(machine, 1);
-    await machine.close();
+    try {
+      put(machine, 1);
+    } finally {
+      await machine.close();
+    }
     machine = StateMachine.open(settings);
     try {
       assert.equal(machine.backend.committedConsistentIndex().index, 1);
