@@ -5,13 +5,18 @@
 import * as grpc from '@grpc/grpc-js';
 import { loadGrpcPackage } from '../proto/index.js';
 import { serverErrors } from '../server/errors.js';
+import type { LoadedTls } from '../tls/tls-info.js';
 
 export type ForwardedService = 'Cluster' | 'Lease';
 
 export class LeaderForwarding {
   private readonly clients = new Map<string, grpc.Client>();
 
-  constructor(private readonly leaderClientUrls: () => string[]) {}
+  /** `clientTls`: the member's own client-port certificate, for a leader served over https. */
+  constructor(
+    private readonly leaderClientUrls: () => string[],
+    private readonly clientTls?: LoadedTls,
+  ) {}
 
   /** Calls `method` of `service` on the leader; rejects with "no leader" when there is none. */
   unary<Response>(service: ForwardedService, method: string, request: object, timeoutMs: number): Promise<Response> {
@@ -35,15 +40,24 @@ export class LeaderForwarding {
     this.clients.clear();
   }
 
+  private credentialsFor(url: string): grpc.ChannelCredentials {
+    if (!url.startsWith('https://') || !this.clientTls) return grpc.credentials.createInsecure();
+    const { ca, key, cert, info } = this.clientTls;
+    // A generated certificate cannot be verified by anyone, as with etcd's --auto-tls.
+    return grpc.credentials.createSsl(ca ?? null, key, cert, info.selfSigned ? { rejectUnauthorized: false } : {});
+  }
+
   private clientFor(service: ForwardedService): grpc.Client | undefined {
-    const url = this.leaderClientUrls()[0];
+    // A plain URL when the leader has one; https only with a certificate to present.
+    const urls = this.leaderClientUrls();
+    const url = urls.find((candidate) => candidate.startsWith('http://')) ?? (this.clientTls ? urls.find((candidate) => candidate.startsWith('https://')) : undefined);
     if (!url) return undefined;
     const key = `${service} ${url}`;
     let client = this.clients.get(key);
     if (!client) {
       const etcdserverpb = loadGrpcPackage({ exactLongs: true })['etcdserverpb'] as grpc.GrpcObject;
       const Constructor = etcdserverpb[service] as grpc.ServiceClientConstructor;
-      client = new Constructor(new URL(url).host, grpc.credentials.createInsecure());
+      client = new Constructor(new URL(url).host, this.credentialsFor(url));
       this.clients.set(key, client);
     }
     return client;

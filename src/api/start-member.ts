@@ -19,6 +19,8 @@ import { LeaderForwarding } from './leader-forwarding.js';
 import { LeaseForwarding } from './lease-forwarding.js';
 import { ETCD_API_VERSION } from '../server/config.js';
 import { PACKAGE_VERSION } from '../pkg/version.js';
+import { setUpMemberTls } from '../server/member-tls.js';
+import { tcpSocketFactory, tlsSocketFactory } from '../transport/index.js';
 
 // etcd lets a request be this much larger than --max-request-bytes on the
 // wire, so that the size check (and its error) happens in the server.
@@ -43,7 +45,10 @@ export async function startMember(config: MemberConfig, logger: Logger): Promise
     'initial-cluster-state': config.initialClusterState,
     'max-request-bytes': config.maxRequestBytes,
   });
-  const server = await EtcdServer.start(config, logger);
+  // TLS first: a bad certificate is refused before anything touches the data dir.
+  const memberTls = setUpMemberTls(config, logger);
+  const peerSocketFactory = memberTls.peer === undefined ? tcpSocketFactory : tlsSocketFactory(memberTls.peer, logger.child('embed/config_logging.go'));
+  const server = await EtcdServer.start(config, logger, { peerSocketFactory });
   await server.whenReady();
 
   const grpcServer = new grpc.Server({
@@ -53,9 +58,10 @@ export async function startMember(config: MemberConfig, logger: Logger): Promise
     // Channelz (gRPC's introspection service, which etcd does not offer)
     // would otherwise track every call: closures and timestamps per request.
     'grpc.enable_channelz': 0,
+    'grpc.max_concurrent_streams': Math.min(config.maxConcurrentStreams, 2 ** 31 - 1),
   });
   grpcServer.addService(serviceDefinition('KV'), kvService(server));
-  const forwarding = new LeaderForwarding(() => server.leaderClientUrls());
+  const forwarding = new LeaderForwarding(() => server.leaderClientUrls(), memberTls.client);
   const leaseForwarding = new LeaseForwarding(forwarding, 5000 + 2 * config.electionTimeoutMs);
   grpcServer.addService(serviceDefinition('Maintenance', { exactLongs: true }), maintenanceService(server));
   grpcServer.addService(serviceDefinition('Cluster', { exactLongs: true }), clusterService(server, forwarding));
@@ -91,18 +97,22 @@ export async function startMember(config: MemberConfig, logger: Logger): Promise
   serverLogger.info('enabled capabilities for version', { 'cluster-version': '3.5' });
 
   const clientListeners: ClientListener[] = [];
-  for (const url of config.listenClientUrls) {
+  for (const address of clientAddresses(config.listenClientUrls)) {
     const listener = await listenForClients({
-      host: bindHostOf(url),
-      port: Number(url.port),
+      host: address.host,
+      port: address.port,
+      plaintext: address.plaintext,
+      tls: address.secure ? memberTls.client : undefined,
       grpcInjector: injector,
       httpHandler: httpRoutes(server),
+      logger: embedLogger,
     });
     clientListeners.push(listener);
   }
   embedLogger.info('ready to serve client requests');
   for (const url of config.listenClientUrls) {
-    embedLogger.info('serving client traffic insecurely; this is strongly discouraged!', { address: url.host });
+    if (url.protocol === 'https:') embedLogger.info('serving client traffic securely', { address: url.host });
+    else embedLogger.info('serving client traffic insecurely; this is strongly discouraged!', { address: url.host });
   }
 
   return {
@@ -116,4 +126,26 @@ export async function startMember(config: MemberConfig, logger: Logger): Promise
       await server.stop();
     },
   };
+}
+
+interface ClientAddress {
+  host: string;
+  port: number;
+  plaintext: boolean;
+  secure: boolean;
+}
+
+/** One listener per host and port: http:// and https:// URLs on the same port share it, as in etcd. */
+function clientAddresses(urls: readonly URL[]): ClientAddress[] {
+  const byAddress = new Map<string, ClientAddress>();
+  for (const url of urls) {
+    const host = bindHostOf(url);
+    const port = Number(url.port);
+    const key = `${host} ${port}`;
+    const address = byAddress.get(key) ?? { host, port, plaintext: false, secure: false };
+    if (url.protocol === 'https:') address.secure = true;
+    else address.plaintext = true;
+    byAddress.set(key, address);
+  }
+  return [...byAddress.values()];
 }

@@ -5,6 +5,7 @@ import { buildMemberConfig, ConfigError, ETCD_API_VERSION, parseCommandLine, usa
 import { createLogger } from '../pkg/logger.js';
 import { startMember } from '../api/start-member.js';
 import { PACKAGE_VERSION } from '../pkg/version.js';
+import { TlsConfigError } from '../tls/tls-info.js';
 
 async function main(): Promise<void> {
   let parsed;
@@ -39,7 +40,17 @@ async function main(): Promise<void> {
   }
   const logger = createLogger({ level: config.logLevel });
   for (const warning of parsed.warnings) logger.warn(warning);
-  const member = await startMember(config, logger);
+  let member;
+  try {
+    member = await startMember(config, logger);
+  } catch (error) {
+    // A refused configuration (a bad certificate, a missing key...) is one clear line, not a stack.
+    if (error instanceof ConfigError || error instanceof TlsConfigError) {
+      logger.error('failed to start etcd', { error: error.message });
+      process.exit(1);
+    }
+    throw error;
+  }
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;

@@ -5,9 +5,8 @@
 // off the Ready loop, before the message leaves.
 
 import { MessageType, type Message } from '../raft/types.js';
-import { PeerTransport, sourceAddressFor } from '../transport/index.js';
+import { PeerTransport, listenAddressOf, sourceAddressFor, type SocketFactory } from '../transport/index.js';
 import type { Logger } from '../pkg/logger.js';
-import { bindHostOf } from '../pkg/url-host.js';
 import { raftIdOf } from './membership/ids.js';
 import type { MemberRecord } from './membership/member-record.js';
 import { encodeSnapshotData, type SnapshotData } from './snapshot-data.js';
@@ -27,16 +26,19 @@ export class ClusterPeers {
   constructor(
     private readonly localMemberId: bigint,
     clusterId: bigint,
-    listenPeerUrl: URL,
+    listenPeerUrls: readonly URL[],
+    socketFactory: SocketFactory,
     private readonly hooks: ClusterPeersHooks,
     private readonly logger: Logger,
   ) {
-    const listenHost = bindHostOf(listenPeerUrl);
-    const sourceAddress = sourceAddressFor(listenHost);
+    const listen = listenPeerUrls.map(listenAddressOf);
+    const first = listen[0];
+    const sourceAddress = first !== undefined && 'host' in first ? sourceAddressFor(first.host) : undefined;
     this.transport = new PeerTransport({
       localId: raftIdOf(localMemberId),
       clusterId,
-      listen: { host: listenHost, port: Number(listenPeerUrl.port || 2380) },
+      listen,
+      socketFactory,
       // Dial from the listen address, so a peer can tell members apart by address.
       ...(sourceAddress === undefined ? {} : { sourceAddress }),
       onMessage: (message) => hooks.onMessage(message),

@@ -3,6 +3,9 @@
 // environment, as in etcd; an unknown flag is an error.
 
 import { isLogLevel, type LogLevel } from '../pkg/logger.js';
+import type * as tls from 'node:tls';
+import { FLAGS } from './config-flags.js';
+import { emptyTlsInfo, type TlsInfo } from '../tls/tls-info.js';
 
 export const ETCD_API_VERSION = '3.5.0';
 export const ETCD_CLUSTER_VERSION = '3.5.0';
@@ -34,6 +37,18 @@ export interface MemberConfig {
   backendBatchIntervalMs: number;
   /** A backend batch holding this many writes commits at once. */
   backendBatchLimit: number;
+  /** Client port TLS (--cert-file...); with --auto-tls the generated certificate is filled in at start. */
+  clientTls: TlsInfo;
+  clientAutoTls: boolean;
+  /** Peer port TLS (--peer-cert-file...); with --peer-auto-tls filled in at start. */
+  peerTls: TlsInfo;
+  peerAutoTls: boolean;
+  /** Validity of generated certificates, in years. */
+  selfSignedCertValidityYears: number;
+  strictReconfigCheck: boolean;
+  forceNewCluster: boolean;
+  initialCorruptCheck: boolean;
+  maxConcurrentStreams: number;
 }
 
 /** etcd's defaults when --backend-batch-interval / --backend-batch-limit are left at zero. */
@@ -41,44 +56,6 @@ export const DEFAULT_BACKEND_BATCH_INTERVAL_MS = 100;
 export const DEFAULT_BACKEND_BATCH_LIMIT = 10_000;
 
 export class ConfigError extends Error {}
-
-type FlagKind = 'string' | 'uint' | 'bool' | 'duration';
-
-interface FlagSpec {
-  kind: FlagKind;
-  defaultValue: string;
-  help: string;
-}
-
-const FLAGS: Record<string, FlagSpec> = {
-  name: { kind: 'string', defaultValue: 'default', help: 'Human-readable name for this member.' },
-  'data-dir': { kind: 'string', defaultValue: '', help: 'Path to the data directory (default "${name}.etcd").' },
-  'wal-dir': { kind: 'string', defaultValue: '', help: 'Path to the dedicated wal directory.' },
-  'listen-client-urls': { kind: 'string', defaultValue: 'http://localhost:2379', help: 'List of URLs to listen on for client traffic.' },
-  'advertise-client-urls': { kind: 'string', defaultValue: 'http://localhost:2379', help: 'List of this member\'s client URLs to advertise to the public.' },
-  'listen-peer-urls': { kind: 'string', defaultValue: 'http://localhost:2380', help: 'List of URLs to listen on for peer traffic.' },
-  'initial-advertise-peer-urls': { kind: 'string', defaultValue: 'http://localhost:2380', help: 'List of this member\'s peer URLs to advertise to the rest of the cluster.' },
-  'initial-cluster': { kind: 'string', defaultValue: '', help: 'Initial cluster configuration for bootstrapping (default "${name}=${initial-advertise-peer-urls}").' },
-  'initial-cluster-state': { kind: 'string', defaultValue: 'new', help: 'Initial cluster state (\'new\' or \'existing\').' },
-  'initial-cluster-token': { kind: 'string', defaultValue: 'etcd-cluster', help: 'Initial cluster token for the etcd cluster during bootstrap.' },
-  'heartbeat-interval': { kind: 'uint', defaultValue: '100', help: 'Time (in milliseconds) of a heartbeat interval.' },
-  'election-timeout': { kind: 'uint', defaultValue: '1000', help: 'Time (in milliseconds) for an election to timeout.' },
-  'snapshot-count': { kind: 'uint', defaultValue: '100000', help: 'Number of committed transactions to trigger a snapshot to disk.' },
-  'experimental-snapshot-catchup-entries': { kind: 'uint', defaultValue: '5000', help: 'Number of entries for a slow follower to catch up after compacting the raft storage entries.' },
-  'backend-batch-interval': { kind: 'duration', defaultValue: '', help: 'BackendBatchInterval is the maximum time before commit the backend transaction.' },
-  'backend-batch-limit': { kind: 'uint', defaultValue: '0', help: 'BackendBatchLimit is the maximum operations before commit the backend transaction.' },
-  'max-request-bytes': { kind: 'uint', defaultValue: String(1.5 * 1024 * 1024), help: 'Maximum client request size in bytes the server will accept.' },
-  'max-txn-ops': { kind: 'uint', defaultValue: '128', help: 'Maximum number of operations permitted in a transaction.' },
-  'quota-backend-bytes': { kind: 'uint', defaultValue: '0', help: 'Raise alarms when backend size exceeds the given quota (0 defaults to low space quota).' },
-  'log-level': { kind: 'string', defaultValue: 'info', help: 'Configures log level. Only supports debug, info, warn, error, panic, or fatal.' },
-  logger: { kind: 'string', defaultValue: 'zap', help: 'Currently only supports \'zap\' for structured logging.' },
-  'log-outputs': { kind: 'string', defaultValue: 'default', help: 'Specify \'stdout\' or \'stderr\' to skip journald logging even when running under systemd.' },
-  'experimental-watch-progress-notify-interval': { kind: 'duration', defaultValue: '10m', help: 'Duration of periodic watch progress notifications.' },
-  'experimental-enable-lease-checkpoint': { kind: 'bool', defaultValue: 'false', help: 'Enable leader to send regular checkpoints to other members to prevent reset of remaining TTL on leader change.' },
-  'experimental-lease-checkpoint-interval': { kind: 'duration', defaultValue: '5m', help: 'Duration of periodic lease checkpoints.' },
-  version: { kind: 'bool', defaultValue: 'false', help: 'Print the version and exit.' },
-  help: { kind: 'bool', defaultValue: 'false', help: 'Show this help and exit.' },
-};
 
 export type FlagValues = Record<string, string>;
 
@@ -216,7 +193,7 @@ export function buildMemberConfig(values: FlagValues): MemberConfig {
   if (initialClusterState !== 'new' && initialClusterState !== 'existing') {
     throw new ConfigError(`invalid value "${initialClusterState}" for flag -initial-cluster-state: valid values are "new", "existing"`);
   }
-  const logLevel = values['log-level']!;
+  const logLevel = parseBool('debug', values['debug'] ?? 'false') ? 'debug' : values['log-level']!;
   if (!isLogLevel(logLevel)) throw new ConfigError(`unknown log level "${logLevel}"`);
   const heartbeatIntervalMs = parseUint('heartbeat-interval', values['heartbeat-interval']!);
   const electionTimeoutMs = parseUint('election-timeout', values['election-timeout']!);
@@ -250,11 +227,70 @@ export function buildMemberConfig(values: FlagValues): MemberConfig {
       (values['backend-batch-interval'] ? parseDurationMs('backend-batch-interval', values['backend-batch-interval']) : 0) ||
       DEFAULT_BACKEND_BATCH_INTERVAL_MS,
     backendBatchLimit: parseUint('backend-batch-limit', values['backend-batch-limit']!) || DEFAULT_BACKEND_BATCH_LIMIT,
+    ...tlsConfig(values),
+    strictReconfigCheck: parseBool('strict-reconfig-check', values['strict-reconfig-check']!),
+    forceNewCluster: parseBool('force-new-cluster', values['force-new-cluster']!),
+    initialCorruptCheck: parseBool('experimental-initial-corrupt-check', values['experimental-initial-corrupt-check']!),
+    maxConcurrentStreams: parseUint('max-concurrent-streams', values['max-concurrent-streams']!),
   };
+  if (values['enable-v2'] !== undefined && parseBool('enable-v2', values['enable-v2'])) {
+    throw new ConfigError('--enable-v2: the etcd v2 API is not served by etcd-ts (only the v3 API is)');
+  }
+  if (values['experimental-enable-v2v3']) {
+    throw new ConfigError('--experimental-enable-v2v3: the etcd v2 API is not served by etcd-ts (only the v3 API is)');
+  }
   if (!config.initialCluster.has(name)) {
     throw new ConfigError(`couldn't find local name "${name}" in the initial cluster configuration`);
   }
   return config;
+}
+
+const TLS_VERSIONS: Record<string, tls.SecureVersion> = { 'TLS1.2': 'TLSv1.2', 'TLS1.3': 'TLSv1.3' };
+
+function parseTlsVersion(flag: string, text: string, whenEmpty: tls.SecureVersion): tls.SecureVersion {
+  if (text === '') return whenEmpty;
+  const version = TLS_VERSIONS[text];
+  if (version === undefined) throw new ConfigError(`invalid value "${text}" for flag -${flag}: unexpected TLS version "${text}" (supported: TLS1.2, TLS1.3)`);
+  return version;
+}
+
+/** The TLS flags of both ports (files are read and checked at start, not here). */
+function tlsConfig(values: FlagValues): Pick<MemberConfig, 'clientTls' | 'clientAutoTls' | 'peerTls' | 'peerAutoTls' | 'selfSignedCertValidityYears'> {
+  const cipherSuites = (values['cipher-suites'] ?? '').split(',').map((name) => name.trim()).filter((name) => name !== '');
+  const minVersion = parseTlsVersion('tls-min-version', values['tls-min-version']!, 'TLSv1.2');
+  const maxVersion = parseTlsVersion('tls-max-version', values['tls-max-version']!, 'TLSv1.3');
+  if (minVersion === 'TLSv1.3' && maxVersion === 'TLSv1.2') throw new ConfigError('min version (TLS1.3) is greater than max version (TLS1.2)');
+  if (cipherSuites.length > 0 && minVersion === 'TLSv1.3') throw new ConfigError('cipher suites cannot be configured when only TLS1.3 is enabled');
+  const common = { ...emptyTlsInfo(), cipherSuites, minVersion, maxVersion };
+  const clientTls: TlsInfo = {
+    ...common,
+    certFile: values['cert-file']!,
+    keyFile: values['key-file']!,
+    trustedCaFile: values['trusted-ca-file']!,
+    clientCertAuth: parseBool('client-cert-auth', values['client-cert-auth']!),
+    crlFile: values['client-crl-file']!,
+    allowedHostname: values['client-cert-allowed-hostname']!,
+  };
+  const peerTls: TlsInfo = {
+    ...common,
+    certFile: values['peer-cert-file']!,
+    keyFile: values['peer-key-file']!,
+    trustedCaFile: values['peer-trusted-ca-file']!,
+    clientCertAuth: parseBool('peer-client-cert-auth', values['peer-client-cert-auth']!),
+    crlFile: values['peer-crl-file']!,
+    allowedCn: values['peer-cert-allowed-cn']!,
+    allowedHostname: values['peer-cert-allowed-hostname']!,
+  };
+  if (peerTls.allowedCn !== '' && peerTls.allowedHostname !== '') {
+    throw new ConfigError(`AllowedCN and AllowedHostname are mutually exclusive (cn="${peerTls.allowedCn}", hostname="${peerTls.allowedHostname}")`);
+  }
+  return {
+    clientTls,
+    clientAutoTls: parseBool('auto-tls', values['auto-tls']!),
+    peerTls,
+    peerAutoTls: parseBool('peer-auto-tls', values['peer-auto-tls']!),
+    selfSignedCertValidityYears: parseUint('self-signed-cert-validity', values['self-signed-cert-validity']!),
+  };
 }
 
 export function usageText(): string {

@@ -37,7 +37,15 @@ import type {
 import type { MemberRecord } from './membership/member-record.js';
 import { computeMemberId, formatId, raftIdOf, urlString } from './membership/ids.js';
 import { ClusterPeers } from './cluster-peers.js';
+import { tcpSocketFactory, type SocketFactory } from '../transport/index.js';
 import { decodeSnapshotData } from './snapshot-data.js';
+
+export interface ServerStartOptions {
+  clock?: ServerClock;
+  random?: () => number;
+  /** How peer sockets are made: plain TCP unless the peer port uses TLS. */
+  peerSocketFactory?: SocketFactory;
+}
 
 export interface ServerClock {
   nowMs(): number;
@@ -68,6 +76,7 @@ export class EtcdServer {
     private readonly storage: MemberStorage,
     private stateMachine: StateMachine,
     clock: ServerClock,
+    peerSocketFactory: SocketFactory,
   ) {
     this.requestIds = new RequestIdGenerator(storage.memberId, clock.nowMs());
     this.applied = new AppliedIndexWaiter(stateMachine.consistentIndex());
@@ -105,7 +114,8 @@ export class EtcdServer {
     this.peers = new ClusterPeers(
       storage.memberId,
       storage.clusterId,
-      config.listenPeerUrls[0]!,
+      config.listenPeerUrls,
+      peerSocketFactory,
       {
         onMessage: (message) => {
           if (this.stopped) return;
@@ -131,6 +141,7 @@ export class EtcdServer {
       clusterToken: config.initialClusterToken,
       requestTimeoutMs: this.requestTimeoutMs,
       pollIntervalMs: config.heartbeatIntervalMs,
+      strictReconfigCheck: config.strictReconfigCheck,
       members: () => this.storage.members(),
       isConnected: (memberId) => memberId === this.memberId || this.peers.isConnected(raftIdOf(memberId)),
       isLeader: () => this.isLeader,
@@ -154,15 +165,13 @@ export class EtcdServer {
     });
   }
 
-  static async start(
-    config: MemberConfig,
-    logger: Logger,
-    clock: ServerClock = { nowMs: () => Date.now() },
-    random: () => number = Math.random,
-  ): Promise<EtcdServer> {
+  static async start(config: MemberConfig, logger: Logger, options: ServerStartOptions = {}): Promise<EtcdServer> {
+    const clock = options.clock ?? { nowMs: () => Date.now() };
+    const random = options.random ?? Math.random;
+    const peerSocketFactory = options.peerSocketFactory ?? tcpSocketFactory;
     mkdirSync(join(config.dataDir, 'member'), { recursive: true });
     const unlockDataDir = lockDataDir(join(config.dataDir, 'member'));
-    const storage = await MemberStorage.open(config, logger, random);
+    const storage = await MemberStorage.open(config, logger, random, peerSocketFactory);
     const requestTimeoutMs = 5000 + 2 * config.electionTimeoutMs;
     // The lessor needs the member to propose checkpoints; the member is made after it.
     let member: EtcdServer | undefined;
@@ -184,7 +193,7 @@ export class EtcdServer {
         process.exit(1);
       },
     });
-    const server = new EtcdServer(config, logger, storage, stateMachine, clock);
+    const server = new EtcdServer(config, logger, storage, stateMachine, clock, peerSocketFactory);
     member = server;
     server.unlockDataDir = unlockDataDir;
     await server.peers.start();

@@ -8,8 +8,7 @@ import type { Logger } from '../pkg/logger.js';
 import type { MemberConfig } from './config.js';
 import { mkdir } from 'node:fs/promises';
 import { WriteAheadLog, WalNotFoundError, type OpenedLog } from '../wal/index.js';
-import { awaitClusterIdFromPeer } from '../transport/index.js';
-import { bindHostOf } from '../pkg/url-host.js';
+import { awaitClusterIdFromPeer, listenAddressOf, type SocketFactory } from '../transport/index.js';
 import { readSnapshots, writeSnapshot, type SnapshotRecord, type SnapshotMember } from './snapshot-files.js';
 import { RawNode, MemoryStorage, decodeConfChange, encodeConfChange } from '../raft/index.js';
 import { ConfChangeType, type Entry, type Ready, type SnapshotMetadata } from '../raft/types.js';
@@ -57,7 +56,7 @@ export class MemberStorage {
     private readonly logger: Logger,
   ) {}
 
-  static async open(config: MemberConfig, logger: Logger, random: () => number): Promise<MemberStorage> {
+  static async open(config: MemberConfig, logger: Logger, random: () => number, peerSocketFactory: SocketFactory): Promise<MemberStorage> {
     const walDir = config.walDir || join(config.dataDir, 'member', 'wal');
     const snapDir = join(config.dataDir, 'member', 'snap');
     await mkdir(snapDir, { recursive: true });
@@ -116,7 +115,7 @@ export class MemberStorage {
       return storage;
     }
 
-    if (config.initialClusterState === 'existing') return MemberStorage.join(config, logger, walDir, snapDir, raftConfig);
+    if (config.initialClusterState === 'existing') return MemberStorage.join(config, logger, walDir, snapDir, raftConfig, peerSocketFactory);
     const initialMembers: MemberContext[] = [...config.initialCluster.entries()].map(([name, urls]) => {
       const peerUrls = urls.map(urlString);
       return { id: formatId(computeMemberId(peerUrls, config.initialClusterToken)), name, peerUrls, isLearner: false };
@@ -160,6 +159,7 @@ export class MemberStorage {
     walDir: string,
     snapDir: string,
     raftConfig: (id: number, storage: MemoryStorage) => ConstructorParameters<typeof RawNode>[0],
+    peerSocketFactory: SocketFactory,
   ): Promise<MemberStorage> {
     const ownPeerUrls = config.initialCluster.get(config.name)!.map(urlString);
     const memberId = computeMemberId(ownPeerUrls, config.initialClusterToken);
@@ -167,7 +167,8 @@ export class MemberStorage {
     const walLogger = logger.child('etcdserver/storage.go');
     walLogger.info('waiting for the existing cluster to contact this member', { 'local-member-id': formatId(memberId), 'listen-peer-url': urlString(listenUrl) });
     const clusterId = await awaitClusterIdFromPeer({
-      listen: { host: bindHostOf(listenUrl), port: Number(listenUrl.port || 2380) },
+      listen: listenAddressOf(listenUrl),
+      socketFactory: peerSocketFactory,
       localId: raftIdOf(memberId),
       timeoutMs: 5 * 60_000,
     });

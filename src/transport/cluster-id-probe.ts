@@ -5,11 +5,14 @@
 // the peer port until then, reads that hello and hangs up; the leader
 // re-dials (with backoff) the real transport, which then knows the id.
 
-import * as net from 'node:net';
+import type * as net from 'node:net';
+import { tcpSocketFactory, type ListenAddress, type SocketFactory } from './socket-factory.js';
 import { HELLO_BYTES, decodeHello } from './wire.js';
 
 export interface ClusterIdProbeOptions {
-  listen: { host: string; port: number };
+  listen: ListenAddress;
+  /** The peer port's sockets (TLS when the peer port uses it). */
+  socketFactory?: SocketFactory;
   /** This member's Raft id: hellos for anyone else are ignored. */
   localId: number;
   /** Gives up after this long (the member was never added?). */
@@ -27,7 +30,7 @@ export function awaitClusterIdFromPeer(options: ClusterIdProbeOptions): Promise<
       for (const socket of sockets) socket.destroy();
       server.close(() => ('clusterId' in outcome ? resolve(outcome.clusterId) : reject(outcome.error)));
     };
-    const server = net.createServer((socket) => {
+    const server = (options.socketFactory ?? tcpSocketFactory).createServer((socket) => {
       sockets.add(socket);
       let received = Buffer.alloc(0);
       socket.setTimeout(5_000, () => socket.destroy());
@@ -50,6 +53,6 @@ export function awaitClusterIdFromPeer(options: ClusterIdProbeOptions): Promise<
       options.timeoutMs,
     );
     server.once('error', (error) => finish({ error }));
-    server.listen({ host: options.listen.host, port: options.listen.port });
+    server.listen(options.listen);
   });
 }

@@ -3,6 +3,7 @@
 // listeners of ours left on it, only once the peer accepted us.
 
 import type * as net from 'node:net';
+import { describeTlsError } from '../tls/tls-errors.js';
 import { ByteQueue } from './byte-queue.js';
 import type { Scheduler } from './scheduler.js';
 import type { SocketFactory } from './socket-factory.js';
@@ -55,7 +56,7 @@ export function dial(request: DialRequest, done: (result: DialResult) => void): 
     socket.destroy();
     done({ ok: false, error, refused });
   };
-  const onError = (error: Error) => fail(error, false);
+  const onError = (error: Error) => fail(new Error(describeTlsError(error)), false);
   const onClose = () => fail(new Error(`connection to ${request.url.host} closed during the handshake`), false);
   const onData = (chunk: Buffer) => {
     received.push(chunk);

@@ -5,6 +5,16 @@ export { PeerTransport, type PeerTransportOptions } from './peer-transport.js';
 export { DEFAULT_TRANSPORT_LIMITS, type TransportLimits } from './limits.js';
 export type { PeerStats, PeerCounters, TransportCounters } from './stats.js';
 export { systemScheduler, type Scheduler, type TimerHandle } from './scheduler.js';
-export { tcpSocketFactory, parsePeerUrl, sourceAddressFor, type SocketFactory, type DialOptions } from './socket-factory.js';
+export {
+  tcpSocketFactory,
+  parsePeerUrl,
+  sourceAddressFor,
+  listenAddressOf,
+  type SocketFactory,
+  type DialOptions,
+  type ListenAddress,
+  type OnPeerConnection,
+} from './socket-factory.js';
+export { tlsSocketFactory } from './tls-socket-factory.js';
 export { Backoff, type BackoffOptions } from './backoff.js';
 export { awaitClusterIdFromPeer, type ClusterIdProbeOptions } from './cluster-id-probe.js';

@@ -134,15 +134,23 @@ export class MessageStream {
     this.queuedMessages = 0;
   }
 
+  /**
+   * Keeps a link to the peer up from now on, with or without messages to
+   * send, as etcd's streams do: every member then knows which peers are
+   * reachable (membership changes are checked against that).
+   */
+  activate(): void {
+    this.pump();
+  }
+
   /** Moves toward delivering the queue: dial when idle, write when open. */
   private pump(): void {
-    if (this.queue.length === 0) return;
     switch (this.state.name) {
       case 'idle':
         this.startDial();
         return;
       case 'open':
-        this.flush();
+        if (this.queue.length > 0) this.flush();
         return;
       default:
         return; // dialing or backing off: the queue waits

@@ -9,6 +9,7 @@
 // from inside a call into the transport, and never after stop().
 
 import type * as net from 'node:net';
+import * as fs from 'node:fs/promises';
 import { MessageType, type Message } from '../raft/index.js';
 import { silentLogger, type Logger } from '../pkg/logger.js';
 import { InboundConnection } from './inbound-connection.js';
@@ -17,7 +18,7 @@ import { MessageStream } from './message-stream.js';
 import { UrlPicker, type PeerContext } from './peer-context.js';
 import { systemScheduler, type Scheduler } from './scheduler.js';
 import { SnapshotSender } from './snapshot-sender.js';
-import { parsePeerUrl, tcpSocketFactory, type SocketFactory } from './socket-factory.js';
+import { parsePeerUrl, tcpSocketFactory, type ListenAddress, type SocketFactory } from './socket-factory.js';
 import { newPeerCounters, type PeerCounters, type PeerStats, type TransportCounters } from './stats.js';
 import { PROTOCOL_VERSION, StreamKind, Verdict, checkClusterId, describeVerdict, type Hello } from './wire.js';
 
@@ -25,8 +26,8 @@ export interface PeerTransportOptions {
   /** This member's Raft id. */
   localId: number;
   clusterId: bigint;
-  /** Where to accept peers' connections; port 0 picks a free port (see `port`). */
-  listen: { host: string; port: number };
+  /** Where to accept peers' connections (one or more addresses); port 0 picks a free port (see `port`). */
+  listen: ListenAddress | readonly ListenAddress[];
   /**
    * Local IP address to make outbound peer connections from, so each
    * member's connections carry its own address (see sourceAddressFor, which
@@ -72,7 +73,7 @@ export class PeerTransport {
   private readonly inboundSnapshots = new Set<InboundConnection>();
   private readonly transportCounters: TransportCounters = { connectionsRefused: 0, connectionsCorrupt: 0 };
   private readonly unreachablePending = new Set<number>();
-  private server: net.Server | undefined;
+  private readonly servers: net.Server[] = [];
   private boundPort: number | undefined;
   private state: TransportState = 'new';
 
@@ -91,20 +92,25 @@ export class PeerTransport {
   async start(): Promise<void> {
     if (this.state !== 'new') throw new Error(`peer transport: cannot start when ${this.state}`);
     this.state = 'starting';
-    const server = this.factory.createServer((socket) => this.accept(socket));
-    server.maxConnections = this.limits.maxInboundConnections;
-    this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ host: this.options.listen.host, port: this.options.listen.port }, () => {
-        server.off('error', reject);
-        resolve();
+    const addresses = Array.isArray(this.options.listen) ? this.options.listen : [this.options.listen as ListenAddress];
+    for (const address of addresses) {
+      const server = this.factory.createServer((socket, refusal) => this.accept(socket, refusal));
+      server.maxConnections = this.limits.maxInboundConnections;
+      this.servers.push(server);
+      if ('path' in address) await removeStaleSocketFile(address.path);
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(address, () => {
+          server.off('error', reject);
+          resolve();
+        });
       });
-    });
-    server.on('error', (error) => this.logger.error('peer listener failed', { error }));
-    this.boundPort = (server.address() as net.AddressInfo).port;
+      server.on('error', (error) => this.logger.error('peer listener failed', { error }));
+      const bound = server.address();
+      if (this.boundPort === undefined && bound !== null && typeof bound === 'object') this.boundPort = bound.port;
+    }
     if (this.state === 'starting') this.state = 'running';
-    this.logger.info('started peer transport', { 'local-member-id': this.localId.toString(16), port: this.boundPort });
+    this.logger.info('started peer transport', { 'local-member-id': this.localId.toString(16), port: this.boundPort, listeners: addresses.length });
   }
 
   /** The port peers connect to; known once start() resolved. */
@@ -141,7 +147,9 @@ export class PeerTransport {
       reportUnreachable: () => this.reportUnreachable(id),
       setLastError: (message) => this.lastErrors.set(id, message),
     };
-    this.peers.set(id, { urls: parsed, context, stream: new MessageStream(context), snapshot: undefined, snapshotUrls: new UrlPicker() });
+    const stream = new MessageStream(context);
+    this.peers.set(id, { urls: parsed, context, stream, snapshot: undefined, snapshotUrls: new UrlPicker() });
+    if (this.state !== 'stopped') stream.activate();
     this.logger.info('added remote peer', { 'local-member-id': this.localId.toString(16), 'remote-peer-id': id.toString(16), urls });
   }
 
@@ -191,8 +199,7 @@ export class PeerTransport {
       peer.snapshot?.cancel('transport stopped');
     }
     for (const connection of [...this.inbound]) connection.close();
-    const server = this.server;
-    if (server !== undefined) await new Promise<void>((resolve) => server.close(() => resolve()));
+    await Promise.all(this.servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
     this.logger.info('stopped peer transport', { 'local-member-id': this.localId.toString(16) });
   }
 
@@ -231,14 +238,14 @@ export class PeerTransport {
     sender.start();
   }
 
-  private accept(socket: net.Socket): void {
+  private accept(socket: net.Socket, refusal: string | undefined): void {
     if (this.state === 'stopped') {
       socket.destroy();
       return;
     }
     socket.setNoDelay(true);
     const connection = new InboundConnection(socket, this.localId, this.clusterId, this.limits, this.scheduler, this.logger, {
-      judge: (hello, judged) => this.judge(hello, judged),
+      judge: (hello, judged) => this.judge(hello, judged, refusal),
       deliver: (message, fromId, wireBytes) => this.deliver(message, fromId, wireBytes),
       corrupt: () => {
         this.transportCounters.connectionsCorrupt++;
@@ -253,8 +260,8 @@ export class PeerTransport {
     this.inbound.add(connection);
   }
 
-  private judge(hello: Hello, connection: InboundConnection): Verdict {
-    const verdict = this.verdictFor(hello);
+  private judge(hello: Hello, connection: InboundConnection, refusal: string | undefined): Verdict {
+    const verdict = refusal === undefined ? this.verdictFor(hello) : Verdict.CertificateRejected;
     if (verdict !== Verdict.Accepted) {
       this.transportCounters.connectionsRefused++;
       const log = verdict === Verdict.ClusterIdMismatch ? this.logger.error : this.logger.warn;
@@ -263,7 +270,7 @@ export class PeerTransport {
         'local-member-cluster-id': this.clusterId.toString(16),
         'remote-peer-id': hello.fromId.toString(16),
         'remote-peer-cluster-id': hello.clusterId.toString(16),
-        reason: describeVerdict(verdict),
+        reason: refusal ?? describeVerdict(verdict),
       });
       return verdict;
     }
@@ -335,5 +342,14 @@ export class PeerTransport {
     let counters = this.counters.get(id);
     if (counters === undefined) this.counters.set(id, (counters = newPeerCounters()));
     return counters;
+  }
+}
+
+/** A socket file left by an earlier run would make listen fail; anything else at the path is left alone. */
+async function removeStaleSocketFile(path: string): Promise<void> {
+  try {
+    if ((await fs.lstat(path)).isSocket()) await fs.unlink(path);
+  } catch {
+    // Nothing there: listen creates it.
   }
 }

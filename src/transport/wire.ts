@@ -39,6 +39,8 @@ export enum Verdict {
   UnsupportedVersion = 3,
   UnknownStreamKind = 4,
   TooManyConnections = 5,
+  /** The TLS handshake succeeded but the certificate failed a further check (CRL, allowed CN or host name). */
+  CertificateRejected = 6,
 }
 
 export function describeVerdict(verdict: number): string {
@@ -55,6 +57,9 @@ export function describeVerdict(verdict: number): string {
       return 'unknown stream kind';
     case Verdict.TooManyConnections:
       return 'too many connections';
+    case Verdict.CertificateRejected:
+      // etcd's peers refuse such a certificate in the handshake; the dialer sees this.
+      return 'remote error: tls: bad certificate';
     default:
       return `unknown verdict ${verdict}`;
   }

@@ -156,7 +156,7 @@ describe('peer transport messaging', () => {
     a.transport.addPeer(52, ['http://127.0.0.1:1']);
     a.transport.send([appMessage(51, 52, 0)]);
     assert.equal(a.transport.peerStats(52).messagesDropped, 1);
-    assert.throws(() => a.transport.addPeer(53, ['https://127.0.0.1:2380']), /unsupported scheme/);
+    assert.throws(() => a.transport.addPeer(53, ['ftp://127.0.0.1:2380']), /unsupported scheme/);
     assert.throws(() => a.transport.addPeer(53, ['http://127.0.0.1']), /no port/);
   });
 });

@@ -16,6 +16,8 @@ export interface MemberChangesDeps {
   readonly clusterToken: string;
   readonly requestTimeoutMs: number;
   readonly pollIntervalMs: number;
+  /** etcd's --strict-reconfig-check: refuse changes that would risk the quorum. */
+  readonly strictReconfigCheck: boolean;
   members(): MemberRecord[];
   isConnected(memberId: bigint): boolean;
   isLeader(): boolean;
@@ -82,7 +84,12 @@ export class MemberChanges {
   }
 
   private view(): ClusterView {
-    return { members: this.deps.members(), localMemberId: this.deps.localMemberId, isConnected: (memberId) => this.deps.isConnected(memberId) };
+    return {
+      members: this.deps.members(),
+      localMemberId: this.deps.localMemberId,
+      isConnected: (memberId) => this.deps.isConnected(memberId),
+      strictReconfigCheck: this.deps.strictReconfigCheck,
+    };
   }
 }
 
