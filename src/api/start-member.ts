@@ -45,6 +45,7 @@ export async function startMember(config: MemberConfig, logger: Logger): Promise
     'initial-cluster-state': config.initialClusterState,
     'max-request-bytes': config.maxRequestBytes,
   });
+  if (config.v2Requested) embedLogger.warn('--enable-v2 is set, but etcd-ts serves only the v3 API; v2 requests will not be answered');
   // TLS first: a bad certificate is refused before anything touches the data dir.
   const memberTls = setUpMemberTls(config, logger);
   const peerSocketFactory = memberTls.peer === undefined ? tcpSocketFactory : tlsSocketFactory(memberTls.peer, logger.child('embed/config_logging.go'));

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The member's command line: etcd's flags in, a running member out.
 
-import { buildMemberConfig, ConfigError, ETCD_API_VERSION, parseCommandLine, usageText } from '../server/config.js';
+import { applyConfigFile, buildMemberConfig, ConfigError, ETCD_API_VERSION, parseCommandLine, usageText } from '../server/config.js';
 import { createLogger } from '../pkg/logger.js';
 import { startMember } from '../api/start-member.js';
 import { PACKAGE_VERSION } from '../pkg/version.js';
@@ -10,7 +10,7 @@ import { TlsConfigError } from '../tls/tls-info.js';
 async function main(): Promise<void> {
   let parsed;
   try {
-    parsed = parseCommandLine(process.argv.slice(2), process.env);
+    parsed = applyConfigFile(parseCommandLine(process.argv.slice(2), process.env));
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n${usageText()}`);

@@ -255,6 +255,37 @@ export class KeyIndex {
     }
   }
 
+  /**
+   * etcd's keyIndex.keep (key_index.go): visits the revision a compaction at
+   * `atRevision` would keep for this key by etcd's rule, the newest revision
+   * <= atRevision of the generation alive at atRevision, or nothing when the key
+   * did not exist then. Never a tombstone (a generation whose tombstone is at or
+   * below atRevision is passed over), which is also what etcd versions that keep a
+   * tombstone at the compaction revision report here, so HashKV agrees across them.
+   */
+  keep(atRevision: number, visit: (main: number, sub: number) => void): void {
+    const closed = this.closed;
+    if (closed !== undefined) {
+      for (const generation of closed) {
+        const revisions = generation.revisions;
+        if (revisions[revisions.length - 2]! <= atRevision) continue;
+        // The generation alive at atRevision (or created after it: then nothing is kept).
+        const found = newestAtOrBefore(revisions, revisions.length, atRevision);
+        if (found >= 0) visit(revisions[found]!, revisions[found + 1]!);
+        return;
+      }
+    }
+    if (this.count === 0) return;
+    if (this.modifiedMain <= atRevision) {
+      visit(this.modifiedMain, this.modifiedSub);
+      return;
+    }
+    const earlier = this.earlier;
+    if (earlier === undefined) return;
+    const found = newestAtOrBefore(earlier, earlier.length, atRevision);
+    if (found >= 0) visit(earlier[found]!, earlier[found + 1]!);
+  }
+
   /** True when nothing is left: the key has no history to serve. */
   isEmpty(): boolean {
     return this.count === 0 && this.closed === undefined;

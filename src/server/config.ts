@@ -5,6 +5,7 @@
 import { isLogLevel, type LogLevel } from '../pkg/logger.js';
 import type * as tls from 'node:tls';
 import { FLAGS } from './config-flags.js';
+import { ConfigFileError, loadConfigFile } from './config-file.js';
 import { emptyTlsInfo, type TlsInfo } from '../tls/tls-info.js';
 
 export const ETCD_API_VERSION = '3.5.0';
@@ -37,6 +38,8 @@ export interface MemberConfig {
   backendBatchIntervalMs: number;
   /** A backend batch holding this many writes commits at once. */
   backendBatchLimit: number;
+  /** --enable-v2 was asked for: the v2 API is not served, which start-up says in one line. */
+  v2Requested: boolean;
   /** Client port TLS (--cert-file...); with --auto-tls the generated certificate is filled in at start. */
   clientTls: TlsInfo;
   clientAutoTls: boolean;
@@ -117,6 +120,60 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): Parsed
     if (!known && !IGNORED_ENV.has(variable)) warnings.push(`unrecognized environment variable ${variable}=${env[variable]}`);
   }
   for (const [name, spec] of Object.entries(FLAGS)) if (!(name in values)) values[name] = spec.defaultValue;
+  return { values, explicitlySet, warnings };
+}
+
+// Settings of etcd's config file for features etcd-ts does not have (proxy
+// mode, discovery): ignored when they hold etcd's "off" values, refused otherwise.
+const UNSUPPORTED_FILE_SETTINGS: Record<string, (value: string) => boolean> = {
+  proxy: (value) => value === '' || value === 'off' || value === 'false',
+  'discovery-fallback': () => true,
+  'proxy-failure-wait': () => true,
+  'proxy-refresh-interval': () => true,
+  'proxy-dial-timeout': () => true,
+  'proxy-write-timeout': () => true,
+  'proxy-read-timeout': () => true,
+  discovery: (value) => value === '',
+  'discovery-srv': (value) => value === '',
+  'discovery-srv-name': (value) => value === '',
+  'discovery-proxy': (value) => value === '',
+};
+
+/**
+ * etcd's --config-file (or ETCD_CONFIG_FILE): the YAML file's settings
+ * replace the command line and the environment entirely, as in etcd.
+ * Returns `parsed` unchanged when no file is named.
+ */
+export function applyConfigFile(parsed: ParsedCommandLine): ParsedCommandLine {
+  const path = parsed.values['config-file'];
+  if (!path) return parsed;
+  let loaded;
+  try {
+    loaded = loadConfigFile(path);
+  } catch (error) {
+    if (error instanceof ConfigFileError) throw new ConfigError(error.message);
+    throw error;
+  }
+  const values: FlagValues = {};
+  const explicitlySet = new Set<string>(['config-file']);
+  const warnings = [...parsed.warnings];
+  if (parsed.explicitlySet.size > 1) warnings.push(`using the configuration file ${path}; other flags and ETCD_* environment variables are ignored`);
+  for (const [name, value] of Object.entries(loaded.values)) {
+    const unsupported = UNSUPPORTED_FILE_SETTINGS[name];
+    if (unsupported !== undefined) {
+      if (!unsupported(value)) throw new ConfigError(`config file ${path}: "${name}: ${value}" is not supported by etcd-ts`);
+      continue;
+    }
+    if (FLAGS[name] === undefined) {
+      warnings.push(`config file ${path}: setting "${name}" is not supported by etcd-ts; ignored`);
+      continue;
+    }
+    values[name] = value;
+    explicitlySet.add(name);
+  }
+  for (const key of loaded.ignoredKeys) warnings.push(`config file ${path}: unknown setting "${key}" ignored`);
+  for (const [name, spec] of Object.entries(FLAGS)) if (!(name in values)) values[name] = spec.defaultValue;
+  values['config-file'] = path;
   return { values, explicitlySet, warnings };
 }
 
@@ -227,15 +284,13 @@ export function buildMemberConfig(values: FlagValues): MemberConfig {
       (values['backend-batch-interval'] ? parseDurationMs('backend-batch-interval', values['backend-batch-interval']) : 0) ||
       DEFAULT_BACKEND_BATCH_INTERVAL_MS,
     backendBatchLimit: parseUint('backend-batch-limit', values['backend-batch-limit']!) || DEFAULT_BACKEND_BATCH_LIMIT,
+    v2Requested: parseBool('enable-v2', values['enable-v2']!),
     ...tlsConfig(values),
     strictReconfigCheck: parseBool('strict-reconfig-check', values['strict-reconfig-check']!),
     forceNewCluster: parseBool('force-new-cluster', values['force-new-cluster']!),
     initialCorruptCheck: parseBool('experimental-initial-corrupt-check', values['experimental-initial-corrupt-check']!),
     maxConcurrentStreams: parseUint('max-concurrent-streams', values['max-concurrent-streams']!),
   };
-  if (values['enable-v2'] !== undefined && parseBool('enable-v2', values['enable-v2'])) {
-    throw new ConfigError('--enable-v2: the etcd v2 API is not served by etcd-ts (only the v3 API is)');
-  }
   if (values['experimental-enable-v2v3']) {
     throw new ConfigError('--experimental-enable-v2v3: the etcd v2 API is not served by etcd-ts (only the v3 API is)');
   }

@@ -8,6 +8,7 @@ import type { Logger } from '../pkg/logger.js';
 import type { MemberConfig } from './config.js';
 import { mkdir } from 'node:fs/promises';
 import { WriteAheadLog, WalNotFoundError, type OpenedLog } from '../wal/index.js';
+import { forceNewClusterLog } from './force-new-cluster.js';
 import { awaitClusterIdFromPeer, listenAddressOf, type SocketFactory } from '../transport/index.js';
 import { readSnapshots, writeSnapshot, type SnapshotRecord, type SnapshotMember } from './snapshot-files.js';
 import { RawNode, MemoryStorage, decodeConfChange, encodeConfChange } from '../raft/index.js';
@@ -100,8 +101,29 @@ export class MemberStorage {
       if (snapshot) raftLog.applySnapshot({ metadata: { index: snapshot.index, term: snapshot.term, confState: snapshot.confState }, data: EMPTY });
       // A crash between the snapshot marker and the next hard state can leave
       // a commit index below the snapshot's; a snapshot only holds committed entries.
-      raftLog.setHardState({ ...opened.hardState, commit: Math.max(opened.hardState.commit, snapshot?.index ?? 0) });
-      if (opened.entries.length > 0) raftLog.append(opened.entries);
+      let hardState = { ...opened.hardState, commit: Math.max(opened.hardState.commit, snapshot?.index ?? 0) };
+      let entries = opened.entries;
+      if (config.forceNewCluster) {
+        const forced = forceNewClusterLog({
+          snapshotIndex: snapshot?.index ?? 0,
+          snapshotTerm: snapshot?.term ?? 0,
+          snapshotMembers: snapshot?.members ?? [],
+          entries,
+          hardState,
+          localMemberId: memberId,
+          localMember: { name: config.name, peerUrls: config.initialAdvertisePeerUrls.map(urlString) },
+        });
+        await opened.wal.save(forced.hardState, forced.appended, true);
+        ({ entries, hardState } = forced);
+        walLogger.info('forcing restart member', {
+          'cluster-id': formatId(clusterId),
+          'local-member-id': formatId(memberId),
+          'commit-index': hardState.commit,
+          'removed-member-ids': forced.removedMemberIds.map(formatId),
+        });
+      }
+      raftLog.setHardState(hardState);
+      if (entries.length > 0) raftLog.append(entries);
       walLogger.info('restarting local member', {
         'cluster-id': formatId(clusterId),
         'local-member-id': formatId(memberId),

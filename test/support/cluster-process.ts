@@ -43,6 +43,8 @@ export interface ClusterOptions {
   electionTimeoutMs?: number;
   token?: string;
   extraFlags?: string[];
+  /** Scheme of the peer URLs; 'https' needs peer TLS flags in extraFlags (e.g. --peer-auto-tls). */
+  peerScheme?: 'http' | 'https';
   env?: NodeJS.ProcessEnv;
   /** Parent of the members' data directories; default a fresh temp directory, removed by stop(). */
   dataRoot?: string;
@@ -59,6 +61,8 @@ export class ClusterMember {
   clusterState: 'new' | 'existing' = 'new';
   /** Output of earlier starts, kept for post-mortems (bounded). */
   private earlierOutput = '';
+  /** Flags for this member only, after the cluster's (e.g. --force-new-cluster for one restart). */
+  memberFlags: string[] = [];
 
   constructor(
     readonly cluster: Cluster,
@@ -81,7 +85,7 @@ export class ClusterMember {
   }
 
   get listenPeerUrl(): string {
-    return `http://${this.host}:${this.peerPort}`;
+    return `${this.cluster.options.peerScheme ?? 'http'}://${this.host}:${this.peerPort}`;
   }
 
   get pid(): number | undefined {
@@ -119,6 +123,7 @@ export class ClusterMember {
       ...(options.heartbeatIntervalMs === undefined ? [] : [`--heartbeat-interval=${options.heartbeatIntervalMs}`]),
       ...(options.electionTimeoutMs === undefined ? [] : [`--election-timeout=${options.electionTimeoutMs}`]),
       ...(options.extraFlags ?? []),
+      ...this.memberFlags,
     ];
   }
 
@@ -219,7 +224,7 @@ export class Cluster {
         const clientPort = options.clientPorts?.[index] ?? (await freePort(host));
         const peerPort = options.peerPorts?.[index] ?? (await freePort(host));
         const front = options.frontPeer ? await options.frontPeer({ name, index, real: { host, port: peerPort } }) : { host, port: peerPort };
-        const advertised = `http://${front.host}:${front.port}`;
+        const advertised = `${options.peerScheme ?? 'http'}://${front.host}:${front.port}`;
         cluster.members.push(new ClusterMember(cluster, index, name, host, clientPort, peerPort, advertised, join(dataRoot, `${name}.etcd`)));
       }
       cluster.initialCluster = cluster.members.map((member) => `${member.name}=${member.advertisedPeerUrl}`).join(',');
