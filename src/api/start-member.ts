@@ -19,7 +19,12 @@ import { LeaderForwarding } from './leader-forwarding.js';
 import { LeaseForwarding } from './lease-forwarding.js';
 import { ETCD_API_VERSION } from '../server/config.js';
 import { PACKAGE_VERSION } from '../pkg/version.js';
-import { setUpMemberTls } from '../server/member-tls.js';
+import { setUpMemberTls, type MemberTls } from '../server/member-tls.js';
+import { join } from 'node:path';
+import { WriteAheadLog } from '../wal/write-ahead-log.js';
+import { hashKv } from '../mvcc/index.js';
+import { checkInitialHashKv } from '../server/initial-corrupt-check.js';
+import { grpcPeerHashKv } from './peer-hash-kv.js';
 import { tcpSocketFactory, tlsSocketFactory } from '../transport/index.js';
 
 // etcd lets a request be this much larger than --max-request-bytes on the
@@ -49,8 +54,18 @@ export async function startMember(config: MemberConfig, logger: Logger): Promise
   // TLS first: a bad certificate is refused before anything touches the data dir.
   const memberTls = setUpMemberTls(config, logger);
   const peerSocketFactory = memberTls.peer === undefined ? tcpSocketFactory : tlsSocketFactory(memberTls.peer, logger.child('embed/config_logging.go'));
+  // etcd checks only a member that had data before this start.
+  const memberInitialized = await WriteAheadLog.exists(config.walDir || join(config.dataDir, 'member', 'wal'));
   const server = await EtcdServer.start(config, logger, { peerSocketFactory });
   await server.whenReady();
+  if (config.initialCorruptCheck && memberInitialized) {
+    try {
+      await checkAgainstPeers(server, config, memberTls, logger);
+    } catch (error) {
+      await server.stop();
+      throw error;
+    }
+  }
 
   const grpcServer = new grpc.Server({
     'grpc.max_receive_message_length': config.maxRequestBytes + GRPC_OVERHEAD_BYTES,
@@ -149,4 +164,20 @@ function clientAddresses(urls: readonly URL[]): ClientAddress[] {
     byAddress.set(key, address);
   }
   return [...byAddress.values()];
+}
+
+/** --experimental-initial-corrupt-check: this member's KV hash against its peers' at the same revision. */
+async function checkAgainstPeers(server: EtcdServer, config: MemberConfig, memberTls: MemberTls, logger: Logger): Promise<void> {
+  const requestTimeoutMs = 5000 + 2 * config.electionTimeoutMs;
+  const tls = memberTls.client;
+  const credentials = tls ? grpc.credentials.createSsl(tls.ca ?? null, tls.key, tls.cert, tls.info.selfSigned ? { rejectUnauthorized: false } : {}) : undefined;
+  const local = hashKv(server.watchableStore.kv, 0);
+  await checkInitialHashKv({
+    localMemberId: server.memberId,
+    local: { hash: local.hash, revision: local.hashRevision, compactRevision: local.compactRevision },
+    peers: server.members().map((member) => ({ id: member.id, clientUrls: member.clientUrls })),
+    peerHashKv: grpcPeerHashKv({ timeoutMs: requestTimeoutMs, ...(credentials ? { credentials } : {}) }),
+    logger,
+    timeoutMs: requestTimeoutMs,
+  });
 }

@@ -6,6 +6,7 @@ import { createLogger } from '../pkg/logger.js';
 import { startMember } from '../api/start-member.js';
 import { PACKAGE_VERSION } from '../pkg/version.js';
 import { TlsConfigError } from '../tls/tls-info.js';
+import { InitialCorruptCheckError } from '../server/initial-corrupt-check.js';
 
 async function main(): Promise<void> {
   let parsed;
@@ -45,7 +46,7 @@ async function main(): Promise<void> {
     member = await startMember(config, logger);
   } catch (error) {
     // A refused configuration (a bad certificate, a missing key...) is one clear line, not a stack.
-    if (error instanceof ConfigError || error instanceof TlsConfigError) {
+    if (error instanceof ConfigError || error instanceof TlsConfigError || error instanceof InitialCorruptCheckError) {
       logger.error('failed to start etcd', { error: error.message });
       process.exit(1);
     }

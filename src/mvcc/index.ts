@@ -6,3 +6,5 @@ export { EventType, type Event, type EventListener, type EventListenerOptions } 
 export { decodeKeyValue, encodeKeyValue, type KeyValue } from './key-value.js';
 export { KeyIndex, type Generation, type KeyAtRevision } from './key-index.js';
 export { compareRevisions, decodeRevisionKey, encodeRevisionKey, type Revision } from './revision.js';
+export { hashKv, hashBackend, type KeyValueHash } from './hash.js';
+export { crc32c, Crc32c } from './crc32c.js';

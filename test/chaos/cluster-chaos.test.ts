@@ -2,6 +2,7 @@
 // then the linearizability, convergence and watch checks. CHAOS_KIND=etcd
 // runs it on the real etcd 3.4 (process faults only: etcd's peer
 // connections cannot be partitioned by the proxy); CHAOS_SEED replays a run.
+// The members talk over TLS (--peer-auto-tls) unless CHAOS_PEER_TLS=0.
 // Every member process is stopped by PID, also when the run fails.
 
 import { after, describe, it } from 'node:test';
@@ -15,12 +16,13 @@ after(stopAllClusters);
 
 const kind = process.env['CHAOS_KIND'] === 'etcd' ? 'etcd' : 'etcd-ts';
 const seed = process.env['CHAOS_SEED'] === undefined ? Date.now() % 1_000_000 : Number(process.env['CHAOS_SEED']);
+const peerTls = process.env['CHAOS_PEER_TLS'] !== '0';
 
-describe(`chaos on a 3-member ${kind} cluster`, () => {
+describe(`chaos on a 3-member ${kind} cluster${peerTls ? ' with TLS between members' : ''}`, () => {
   it(`keeps every acknowledged write and stays linearizable under faults (seed ${seed})`, { timeout: 420_000 }, async () => {
     const lines: string[] = [];
     const report = await runChaos(
-      defaultOptions({ kind, members: 3, durationSeconds: 30, seed, verbose: true, log: (line) => lines.push(line), faultHoldMs: [1_000, 2_500], faultGapMs: [500, 1_500] }),
+      defaultOptions({ kind, members: 3, durationSeconds: 30, seed, peerTls, verbose: true, log: (line) => lines.push(line), faultHoldMs: [1_000, 2_500], faultGapMs: [500, 1_500] }),
     );
     console.log(lines.join('\n'));
     console.log(report.summary);

@@ -26,6 +26,8 @@ export interface ChaosOptions {
   fullRound: boolean;
   /** Print each fault as it happens. */
   verbose: boolean;
+  /** Members talk to each other over TLS (https peer URLs, --peer-auto-tls). */
+  peerTls: boolean;
   log: (line: string) => void;
 }
 
@@ -47,13 +49,14 @@ export function defaultOptions(overrides: Partial<ChaosOptions> = {}): ChaosOpti
     faultGapMs: [1_000, 2_500],
     fullRound: true,
     verbose: true,
+    peerTls: false,
     log: (line) => console.log(line),
     ...overrides,
   };
 }
 
 const USAGE = `usage: npm run chaos -- [--kind etcd-ts|etcd] [--members N] [--duration SECONDS] [--seed S]
-       [--clients N] [--keys N] [--ops-per-key N] [--deadline MS] [--faults a,b,...] [--quiet]`;
+       [--clients N] [--keys N] [--ops-per-key N] [--deadline MS] [--faults a,b,...] [--peer-tls] [--quiet]`;
 
 export function parseArgs(argv: readonly string[]): ChaosOptions {
   const values = new Map<string, string>();
@@ -62,7 +65,7 @@ export function parseArgs(argv: readonly string[]): ChaosOptions {
     const arg = argv[index]!;
     if (!arg.startsWith('--')) throw new Error(`unexpected argument ${arg}\n${USAGE}`);
     const [name, inline] = arg.slice(2).split('=', 2) as [string, string | undefined];
-    if (name === 'quiet' || name === 'help') {
+    if (name === 'quiet' || name === 'help' || name === 'peer-tls') {
       flags.add(name);
       continue;
     }
@@ -84,7 +87,7 @@ export function parseArgs(argv: readonly string[]): ChaosOptions {
   if (kind !== 'etcd-ts' && kind !== 'etcd') throw new Error(`--kind must be etcd-ts or etcd, got ${kind}`);
   const faults = values.get('faults')?.split(',').filter(Boolean);
   values.delete('faults');
-  const overrides: Partial<ChaosOptions> = { kind, verbose: !flags.has('quiet') };
+  const overrides: Partial<ChaosOptions> = { kind, verbose: !flags.has('quiet'), peerTls: flags.has('peer-tls') };
   const set = <K extends keyof ChaosOptions>(key: K, value: ChaosOptions[K] | undefined) => {
     if (value !== undefined) overrides[key] = value;
   };

@@ -63,7 +63,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   let historyPath: string | undefined;
 
   try {
-    log(`chaos: ${options.kind}, ${options.members} members, ${options.clients} clients, ${options.durationSeconds} s, seed ${options.seed}`);
+    log(`chaos: ${options.kind}, ${options.members} members, ${options.clients} clients, ${options.durationSeconds} s, seed ${options.seed}${options.peerTls ? ', peers over TLS' : ''}`);
     cluster = await Cluster.start({
       kind: options.kind,
       size: options.members,
@@ -73,6 +73,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       electionTimeoutMs: options.electionTimeoutMs,
       token: `chaos-${options.seed}`,
       readyTimeoutMs: 60_000,
+      // The proxy relays bytes, so TLS runs end to end between members through it.
+      ...(options.peerTls ? { peerScheme: 'https' as const, extraFlags: ['--peer-auto-tls'] } : {}),
     });
     log(`chaos: cluster up: ${cluster.endpoints.join(', ')}`);
     monitor = new ClusterMonitor(cluster);
