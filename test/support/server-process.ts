@@ -61,14 +61,9 @@ export class ServerProcess {
 
   /** Waits for etcd's "ready to serve client requests" (printed after this start); fails early if the process exits. */
   async waitReady(description: string, timeoutMs = 30_000): Promise<void> {
-    await waitFor(
-      description,
-      () => {
-        if (!this.running) throw new Error(`exited with ${this.child.exitCode ?? this.child.signalCode}:\n${this.output.slice(-4000)}`);
-        return this.output.includes(READY_LINE) || undefined;
-      },
-      { timeoutMs },
-    );
+    // waitFor retries a probe that throws, so an exit is returned as a marker and thrown here.
+    const outcome = await waitFor(description, () => (!this.running ? 'exited' : this.output.includes(READY_LINE) || undefined), { timeoutMs });
+    if (outcome === 'exited') throw new Error(`exited with ${this.child.exitCode ?? this.child.signalCode}:\n${this.output.slice(-4000)}`);
   }
 
   /** Sends a signal without waiting (SIGSTOP / SIGCONT, or a kill the caller awaits with `exit`). */
