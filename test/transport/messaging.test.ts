@@ -141,10 +141,8 @@ describe('peer transport messaging', () => {
     // 20 MB: more than loopback socket buffers hold.
     a.transport.send(Array.from({ length: 100 }, (_, index) => appMessage(61, 62, index, 200 * 1024)));
     await waitFor('the stall to be noticed', () => a.transport.peerStats(62).lastError?.includes('no write progress'), { timeoutMs: 5_000 });
-    assert.ok(!a.transport.peerStats(62).connected);
     await waitFor('an unreachable report', () => a.unreachable.includes(62));
-    // Dialing is lazy: the next message opens a fresh connection.
-    a.transport.send([appMessage(61, 62, 100)]);
+    // Links are kept up, as etcd's streams are: a fresh connection follows without another message.
     await waitFor('a second connection', () => accepted === 2);
   });
 
