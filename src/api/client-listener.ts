@@ -23,6 +23,8 @@ const HTTP2_PREFACE_START = Buffer.from('PRI ');
 const TLS_HANDSHAKE_RECORD = 0x16;
 /** A client that opens a TLS connection and never finishes the handshake is dropped after this long. */
 export const CLIENT_TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** A client that connects and sends nothing at all is dropped after this long. */
+export const FIRST_BYTES_TIMEOUT_MS = 10_000;
 // What Go's HTTP server answers a plain HTTP request on a TLS port.
 const PLAINTEXT_ON_TLS_PORT_REPLY = 'HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n';
 
@@ -68,7 +70,13 @@ export async function listenForClients(options: ClientListenerOptions): Promise<
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
+    // Every client speaks first (a ClientHello, an HTTP/2 preface, a request); a silent one is dropped.
+    socket.setTimeout(FIRST_BYTES_TIMEOUT_MS, () => {
+      logger.warn('closed a client connection that sent nothing', { 'remote-addr': `${socket.remoteAddress}:${socket.remotePort}`, 'timeout-ms': FIRST_BYTES_TIMEOUT_MS });
+      socket.destroy();
+    });
     socket.once('data', (firstChunk: Buffer) => {
+      socket.setTimeout(0);
       const looksLikeTls = firstChunk[0] === TLS_HANDSHAKE_RECORD;
       if (looksLikeTls && tlsServer !== undefined) {
         socket.pause();
@@ -113,7 +121,7 @@ function createClientTlsServer(loaded: LoadedTls, logger: Logger, route: (socket
   });
   server.on('secureConnection', (socket: tls.TLSSocket) => {
     socket.on('error', () => socket.destroy());
-    const refusal = refusalOfPeerCertificate(loaded, socket.getPeerCertificate(true));
+    const refusal = refusalOfPeerCertificate(loaded, socket);
     if (refusal !== undefined) {
       logger.warn('rejected connection', { 'remote-addr': `${socket.remoteAddress}:${socket.remotePort}`, 'server-name': socket.servername || '', error: refusal });
       socket.destroy();
@@ -123,6 +131,8 @@ function createClientTlsServer(loaded: LoadedTls, logger: Logger, route: (socket
   });
   server.on('tlsClientError', (error, socket) => {
     logger.warn('rejected connection', { 'remote-addr': `${socket.remoteAddress}:${socket.remotePort}`, error: describeTlsError(error) });
+    // Node leaves a socket whose handshake timed out open.
+    socket.destroy();
   });
   return server;
 }

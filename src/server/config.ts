@@ -7,6 +7,7 @@ import type * as tls from 'node:tls';
 import { FLAGS } from './config-flags.js';
 import { ConfigFileError, loadConfigFile } from './config-file.js';
 import { emptyTlsInfo, type TlsInfo } from '../tls/tls-info.js';
+import { openSslCipherList, UnknownCipherSuiteError } from '../tls/cipher-suites.js';
 
 export const ETCD_API_VERSION = '3.5.0';
 export const ETCD_CLUSTER_VERSION = '3.5.0';
@@ -316,6 +317,12 @@ function tlsConfig(values: FlagValues): Pick<MemberConfig, 'clientTls' | 'client
   const maxVersion = parseTlsVersion('tls-max-version', values['tls-max-version']!, 'TLSv1.3');
   if (minVersion === 'TLSv1.3' && maxVersion === 'TLSv1.2') throw new ConfigError('min version (TLS1.3) is greater than max version (TLS1.2)');
   if (cipherSuites.length > 0 && minVersion === 'TLSv1.3') throw new ConfigError('cipher suites cannot be configured when only TLS1.3 is enabled');
+  try {
+    openSslCipherList(cipherSuites);
+  } catch (error) {
+    if (error instanceof UnknownCipherSuiteError) throw new ConfigError(error.message);
+    throw error;
+  }
   const common = { ...emptyTlsInfo(), cipherSuites, minVersion, maxVersion };
   const clientTls: TlsInfo = {
     ...common,

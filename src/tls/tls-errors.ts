@@ -28,3 +28,9 @@ export function describeTlsError(error: Error): string {
   const goText = code === undefined ? undefined : GO_TEXT_BY_CODE[code];
   return goText === undefined ? error.message : `${goText} (${error.message})`;
 }
+
+/** OpenSSL's verification error codes (socket.authorizationError) in Go's x509 words. */
+export function describeVerifyError(code: string): string {
+  const goText = GO_TEXT_BY_CODE[code];
+  return goText === undefined ? code : `${goText} (${code})`;
+}

@@ -9,6 +9,7 @@ import * as net from 'node:net';
 import type * as tls from 'node:tls';
 import { openSslCipherList, UnknownCipherSuiteError } from './cipher-suites.js';
 import { readRevokedSerials } from './crl.js';
+import { describeVerifyError } from './tls-errors.js';
 
 export interface TlsInfo {
   certFile: string;
@@ -151,15 +152,19 @@ function versionOptions(loaded: LoadedTls): Pick<tls.SecureContextOptions, 'minV
   };
 }
 
-/** Options for a TLS server on this side: certificate, and client certificates verified when asked. */
+/**
+ * Options for a TLS server on this side. Client certificates are asked for
+ * when --client-cert-auth is on, but judged by refusalOfPeerCertificate once
+ * the handshake is done, not by Node: Node would drop the connection
+ * without a word to the log, and a peer could not be told why.
+ */
 export function serverTlsOptions(loaded: LoadedTls): tls.TlsOptions {
-  const verifyClients = loaded.info.clientCertAuth;
   return {
     cert: loaded.cert,
     key: loaded.key,
     ...(loaded.ca === undefined ? {} : { ca: loaded.ca }),
-    requestCert: verifyClients,
-    rejectUnauthorized: verifyClients,
+    requestCert: loaded.info.clientCertAuth,
+    rejectUnauthorized: false,
     ...versionOptions(loaded),
   };
 }
@@ -177,16 +182,21 @@ export function clientTlsOptions(loaded: LoadedTls): tls.ConnectionOptions {
 }
 
 /**
- * etcd's extra checks on a verified client certificate: the CRL, then the
- * allowed Common Name or host name. Returns the reason for refusal, or
- * undefined to accept.
+ * Whether a TLS server socket may go on, once its handshake is done: with
+ * --client-cert-auth the client's certificate must chain to the trusted CA;
+ * then etcd's extra checks: the CRL, the allowed Common Name or host name.
+ * Returns the reason for refusal in etcd's words, or undefined to accept.
  */
-export function refusalOfPeerCertificate(loaded: LoadedTls, certificate: tls.PeerCertificate | undefined): string | undefined {
+export function refusalOfPeerCertificate(loaded: LoadedTls, socket: tls.TLSSocket): string | undefined {
   const { info } = loaded;
-  if (certificate === undefined || Object.keys(certificate).length === 0) {
-    return info.clientCertAuth && (info.allowedCn !== '' || info.allowedHostname !== '') ? 'client certificate authentication failed' : undefined;
+  const certificate = socket.getPeerCertificate(true);
+  const presented = certificate !== undefined && Object.keys(certificate).length > 0;
+  if (info.clientCertAuth) {
+    if (!presented) return "tls: client didn't provide a certificate";
+    if (!socket.authorized) return `tls: failed to verify client's certificate: ${describeVerifyError(String(socket.authorizationError))}`;
   }
-  for (let link: tls.DetailedPeerCertificate | undefined = certificate as tls.DetailedPeerCertificate; link !== undefined; ) {
+  if (!presented) return info.allowedCn !== '' || info.allowedHostname !== '' ? 'client certificate authentication failed' : undefined;
+  for (let link: tls.DetailedPeerCertificate | undefined = certificate; link !== undefined; ) {
     const serial = normalizeSerial(link.serialNumber);
     if (loaded.revokedSerials.has(serial)) return `transport: certificate serial ${serial.toLowerCase()} revoked`;
     const issuer: tls.DetailedPeerCertificate | undefined = link.issuerCertificate;

@@ -35,7 +35,7 @@ export function tlsSocketFactory(loaded: LoadedTls, logger: Logger): SocketFacto
     createServer(onConnection) {
       const server = tls.createServer({ ...serverOptions, handshakeTimeout: PEER_TLS_HANDSHAKE_TIMEOUT_MS }, (socket) => {
         tunePeerSocket(socket);
-        const refusal = refusalOfPeerCertificate(loaded, socket.getPeerCertificate(true));
+        const refusal = refusalOfPeerCertificate(loaded, socket);
         if (refusal !== undefined) {
           logger.warn('rejected connection', { 'remote-addr': remoteAddressOf(socket), 'server-name': socket.servername || '', error: refusal });
         }
@@ -43,6 +43,8 @@ export function tlsSocketFactory(loaded: LoadedTls, logger: Logger): SocketFacto
       });
       server.on('tlsClientError', (error, socket) => {
         logger.warn('rejected connection', { 'remote-addr': remoteAddressOf(socket), error: describeTlsError(error) });
+        // Node leaves a socket whose handshake timed out open.
+        socket.destroy();
       });
       return server;
     },
