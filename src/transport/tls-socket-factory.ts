@@ -52,5 +52,5 @@ export function tlsSocketFactory(loaded: LoadedTls, logger: Logger): SocketFacto
 }
 
 function remoteAddressOf(socket: net.Socket): string {
-  return socket.remoteAddress === undefined ? 'unix' : `${socket.remoteAddress}:${socket.remotePort}`;
+  return socket.remoteAddress === undefined ? 'unknown (unix socket or closed)' : `${socket.remoteAddress}:${socket.remotePort}`;
 }
