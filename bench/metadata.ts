@@ -15,20 +15,31 @@ function commandOutput(executable: string, args: string[]): string {
   }
 }
 
-export function collectMetadata(options: BenchOptions, label: string): RunMetadata {
+/** Code, machine and time of a run; `settings` are what the run was asked to do. */
+export function runMetadata(input: { label: string; commandLine: string; etcdBinary: string; dataRoot: string; settings: Record<string, unknown> }): RunMetadata {
   const commit = commandOutput('git', ['rev-parse', '--short', 'HEAD']);
   const dirty = commandOutput('git', ['status', '--porcelain', '--untracked-files=no']) !== '' ? ' (uncommitted changes)' : '';
-  const { targets, workloadNames, clientCounts, connectionCount, workerCount, requestsTotal, maxSecondsPerCase, memberCount, serverFlags, seed, workload } = options;
   return {
     startedAt: new Date().toISOString(),
-    label,
-    commandLine: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+    label: input.label,
+    commandLine: input.commandLine,
     gitCommit: commit + dirty,
     nodeVersion: process.version,
-    etcdVersion: commandOutput(options.etcdBinary, ['--version']).split('\n')[0] ?? 'unknown',
+    etcdVersion: commandOutput(input.etcdBinary, ['--version']).split('\n')[0] ?? 'unknown',
     cpuModel: cpus()[0]?.model ?? 'unknown',
     cpuCount: cpus().length,
-    dataRootFilesystem: `${options.dataRoot} (${commandOutput('stat', ['-f', '-c', '%T', options.dataRoot])})`,
-    settings: { targets, workloadNames, clientCounts, connectionCount: connectionCount ?? 'clients/10', workerCount, requestsTotal, maxSecondsPerCase, memberCount, serverFlags, seed, ...workload },
+    dataRootFilesystem: `${input.dataRoot} (${commandOutput('stat', ['-f', '-c', '%T', input.dataRoot])})`,
+    settings: input.settings,
   };
+}
+
+export function collectMetadata(options: BenchOptions, label: string): RunMetadata {
+  const { targets, workloadNames, clientCounts, connectionCount, workerCount, requestsTotal, maxSecondsPerCase, memberCount, serverFlags, seed, workload } = options;
+  return runMetadata({
+    label,
+    commandLine: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+    etcdBinary: options.etcdBinary,
+    dataRoot: options.dataRoot,
+    settings: { targets, workloadNames, clientCounts, connectionCount: connectionCount ?? 'clients/10', workerCount, requestsTotal, maxSecondsPerCase, memberCount, serverFlags, seed, ...workload },
+  });
 }

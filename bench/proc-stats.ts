@@ -6,7 +6,8 @@ import { execFileSync } from 'node:child_process';
 
 let clockTicksPerSecond: number | undefined;
 
-function clockTicks(): number {
+/** Kernel clock ticks per second, the unit of /proc/<pid>/stat CPU times. */
+export function clockTicks(): number {
   if (clockTicksPerSecond === undefined) {
     try {
       clockTicksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;

@@ -136,13 +136,14 @@ export function ratioTable(rows: RatioRow[]): string[] {
   ];
 }
 
-function escapeCell(text: string): string {
+export function escapeCell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
 
-export function markdownReport(metadata: RunMetadata, results: CaseResult[], notes: string[]): string {
-  const lines = [
-    `# Benchmark ${metadata.startedAt} (${metadata.label})`,
+/** A result file's title, command line, code, machine and settings. */
+export function reportHeader(title: string, metadata: RunMetadata): string[] {
+  return [
+    `# ${title} ${metadata.startedAt} (${metadata.label})`,
     '',
     `\`${metadata.commandLine}\``,
     '',
@@ -150,6 +151,12 @@ export function markdownReport(metadata: RunMetadata, results: CaseResult[], not
     `- ${metadata.cpuCount} × ${metadata.cpuModel}; data dirs on ${metadata.dataRootFilesystem}`,
     `- settings: ${escapeCell(JSON.stringify(metadata.settings))}`,
     '',
+  ];
+}
+
+export function markdownReport(metadata: RunMetadata, results: CaseResult[], notes: string[]): string {
+  const lines = [
+    ...reportHeader('Benchmark', metadata),
     'Ratios are etcd-ts / etcd: above 1× is better for ops/s; below 1× is better for latency, CPU and memory.',
     '',
   ];

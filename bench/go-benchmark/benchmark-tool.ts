@@ -11,22 +11,10 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, readFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { clockTicks } from '../proc-stats.js';
 
 const OUTPUT_TAIL_CHARS = 4000;
 
-let clockTicksPerSecond: number | undefined;
-
-function clockTicks(): number {
-  if (clockTicksPerSecond === undefined) {
-    try {
-      clockTicksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-    } catch {
-      clockTicksPerSecond = 100;
-    }
-  }
-  return clockTicksPerSecond;
-}
 
 /** CPU seconds (user + system) of every child this process has waited for so far. */
 export function reapedChildrenCpuSeconds(): number {

@@ -2,7 +2,7 @@
 // etcd-ts / etcd ratios per transport, and the TLS cost per target
 // (TLS req/s ÷ plain req/s), as Markdown for people and JSON for later.
 
-import type { RunMetadata } from '../report.js';
+import { escapeCell, reportHeader, type RunMetadata } from '../report.js';
 import { ratio } from '../stats.js';
 import type { TargetName } from '../targets.js';
 import type { BenchmarkSummary } from './benchmark-tool.js';
@@ -53,10 +53,6 @@ function fixed(value: number | null | undefined, digits: number): string {
 
 function times(value: number | null | undefined): string {
   return value == null ? '–' : `${value.toFixed(2)}×`;
-}
-
-function escapeCell(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
 
 export function caseLine(result: GoCaseResult): string {
@@ -133,14 +129,7 @@ export function ratioTable(rows: GoRatioRow[], targets: TargetName[]): string[] 
 
 export function markdownReport(metadata: RunMetadata, results: GoCaseResult[], targets: TargetName[], notes: string[]): string {
   const lines = [
-    `# Go benchmark, plain vs TLS ${metadata.startedAt} (${metadata.label})`,
-    '',
-    `\`${metadata.commandLine}\``,
-    '',
-    `- commit ${metadata.gitCommit}, node ${metadata.nodeVersion}, ${metadata.etcdVersion}`,
-    `- ${metadata.cpuCount} × ${metadata.cpuModel}; data dirs on ${metadata.dataRootFilesystem}`,
-    `- settings: ${escapeCell(JSON.stringify(metadata.settings))}`,
-    '',
+    ...reportHeader('Go benchmark, plain vs TLS', metadata),
     "Load generator: etcd's `tools/benchmark` (Go, etcd 3.4). TLS = https client URL with `--client-cert-auth`; the generator presents a client certificate.",
     'req/s is higher-is-better; TLS cost is TLS req/s ÷ plain req/s of the same target (1× = TLS is free).',
     '',
