@@ -17,7 +17,7 @@ import { bindHostOf } from '../pkg/url-host.js';
 import { httpRoutes } from './http-routes.js';
 import { LeaderForwarding } from './leader-forwarding.js';
 import { LeaseForwarding } from './lease-forwarding.js';
-import { ETCD_API_VERSION } from '../server/config.js';
+import { ETCD_API_VERSION, requestTimeoutMs } from '../server/config.js';
 import { PACKAGE_VERSION } from '../pkg/version.js';
 import { setUpMemberTls, type MemberTls } from '../server/member-tls.js';
 import { join } from 'node:path';
@@ -78,7 +78,7 @@ export async function startMember(config: MemberConfig, logger: Logger): Promise
   });
   grpcServer.addService(serviceDefinition('KV'), kvService(server));
   const forwarding = new LeaderForwarding(() => server.leaderClientUrls(), memberTls.client);
-  const leaseForwarding = new LeaseForwarding(forwarding, 5000 + 2 * config.electionTimeoutMs);
+  const leaseForwarding = new LeaseForwarding(forwarding, requestTimeoutMs(config));
   grpcServer.addService(serviceDefinition('Maintenance', { exactLongs: true }), maintenanceService(server));
   grpcServer.addService(serviceDefinition('Cluster', { exactLongs: true }), clusterService(server, forwarding));
   grpcServer.addService(
@@ -168,7 +168,7 @@ function clientAddresses(urls: readonly URL[]): ClientAddress[] {
 
 /** --experimental-initial-corrupt-check: this member's KV hash against its peers' at the same revision. */
 async function checkAgainstPeers(server: EtcdServer, config: MemberConfig, memberTls: MemberTls, logger: Logger): Promise<void> {
-  const requestTimeoutMs = 5000 + 2 * config.electionTimeoutMs;
+  const timeoutMs = requestTimeoutMs(config);
   const tls = memberTls.client;
   const credentials = tls ? grpc.credentials.createSsl(tls.ca ?? null, tls.key, tls.cert, tls.info.selfSigned ? { rejectUnauthorized: false } : {}) : undefined;
   const local = hashKv(server.watchableStore.kv, 0);
@@ -176,8 +176,8 @@ async function checkAgainstPeers(server: EtcdServer, config: MemberConfig, membe
     localMemberId: server.memberId,
     local: { hash: local.hash, revision: local.hashRevision, compactRevision: local.compactRevision },
     peers: server.members().map((member) => ({ id: member.id, clientUrls: member.clientUrls })),
-    peerHashKv: grpcPeerHashKv({ timeoutMs: requestTimeoutMs, ...(credentials ? { credentials } : {}) }),
+    peerHashKv: grpcPeerHashKv({ timeoutMs, ...(credentials ? { credentials } : {}) }),
     logger,
-    timeoutMs: requestTimeoutMs,
+    timeoutMs,
   });
 }

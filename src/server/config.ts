@@ -55,6 +55,14 @@ export interface MemberConfig {
   maxConcurrentStreams: number;
 }
 
+/**
+ * etcd's ReqTimeout: how long a request waits for its proposal to apply (and
+ * a follower for the leader's answer) before it gets "request timed out".
+ */
+export function requestTimeoutMs(config: Pick<MemberConfig, 'electionTimeoutMs'>): number {
+  return 5000 + 2 * config.electionTimeoutMs;
+}
+
 /** etcd's defaults when --backend-batch-interval / --backend-batch-limit are left at zero. */
 export const DEFAULT_BACKEND_BATCH_INTERVAL_MS = 100;
 export const DEFAULT_BACKEND_BATCH_LIMIT = 10_000;

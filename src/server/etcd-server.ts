@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../pkg/logger.js';
-import type { MemberConfig } from './config.js';
+import { requestTimeoutMs, type MemberConfig } from './config.js';
 import { ConfChangeType, ProposalDroppedError, Role, type Entry, type SoftState, type Ready, type Snapshot, EntryType } from '../raft/types.js';
 import { RaftLoop } from './raft-loop.js';
 import { WaitRegistry } from './wait.js';
@@ -80,7 +80,7 @@ export class EtcdServer {
   ) {
     this.requestIds = new RequestIdGenerator(storage.memberId, clock.nowMs());
     this.applied = new AppliedIndexWaiter(stateMachine.consistentIndex());
-    this.requestTimeoutMs = 5000 + 2 * config.electionTimeoutMs;
+    this.requestTimeoutMs = requestTimeoutMs(config);
     this.loop = new RaftLoop(
       storage.raftNode,
       storage.raftLog,
@@ -172,7 +172,7 @@ export class EtcdServer {
     mkdirSync(join(config.dataDir, 'member'), { recursive: true });
     const unlockDataDir = lockDataDir(join(config.dataDir, 'member'));
     const storage = await MemberStorage.open(config, logger, random, peerSocketFactory);
-    const requestTimeoutMs = 5000 + 2 * config.electionTimeoutMs;
+    const requestTimeout = requestTimeoutMs(config);
     // The lessor needs the member to propose checkpoints; the member is made after it.
     let member: EtcdServer | undefined;
     const proposeLeaseCheckpoint = config.enableLeaseCheckpoint
@@ -183,7 +183,7 @@ export class EtcdServer {
       logger,
       clock: monotonicClock(),
       minLeaseTtlSeconds: minLeaseTtlSeconds(config.electionTimeoutMs, config.heartbeatIntervalMs),
-      expiredLeaseRetryIntervalMs: requestTimeoutMs,
+      expiredLeaseRetryIntervalMs: requestTimeout,
       proposeLeaseCheckpoint,
       leaseCheckpointIntervalMs: config.leaseCheckpointIntervalMs,
       backendBatchIntervalMs: config.backendBatchIntervalMs,
