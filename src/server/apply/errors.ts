@@ -5,65 +5,57 @@ import { EtcdError } from '../../mvcc/errors.js';
 export { CompactedError, EtcdError, FutureRevisionError, type GrpcCodeName } from '../../mvcc/errors.js';
 
 export class EmptyKeyError extends EtcdError {
-  readonly grpcCode = 'InvalidArgument';
   constructor() {
-    super('etcdserver: key is not provided');
+    super('etcdserver: key is not provided', 'InvalidArgument');
     this.name = 'EmptyKeyError';
   }
 }
 
 export class KeyNotFoundError extends EtcdError {
-  readonly grpcCode = 'InvalidArgument';
   constructor() {
-    super('etcdserver: key not found');
+    super('etcdserver: key not found', 'InvalidArgument');
     this.name = 'KeyNotFoundError';
   }
 }
 
 export class ValueProvidedError extends EtcdError {
-  readonly grpcCode = 'InvalidArgument';
   constructor() {
-    super('etcdserver: value is provided');
+    super('etcdserver: value is provided', 'InvalidArgument');
     this.name = 'ValueProvidedError';
   }
 }
 
 export class LeaseProvidedError extends EtcdError {
-  readonly grpcCode = 'InvalidArgument';
   constructor() {
-    super('etcdserver: lease is provided');
+    super('etcdserver: lease is provided', 'InvalidArgument');
     this.name = 'LeaseProvidedError';
   }
 }
 
 export class TooManyOpsError extends EtcdError {
-  readonly grpcCode = 'InvalidArgument';
   constructor() {
-    super('etcdserver: too many operations in txn request');
+    super('etcdserver: too many operations in txn request', 'InvalidArgument');
     this.name = 'TooManyOpsError';
   }
 }
 
 export class DuplicateKeyError extends EtcdError {
-  readonly grpcCode = 'InvalidArgument';
   constructor() {
-    super('etcdserver: duplicate key given in txn request');
+    super('etcdserver: duplicate key given in txn request', 'InvalidArgument');
     this.name = 'DuplicateKeyError';
   }
 }
 
 export class InvalidSortOptionError extends EtcdError {
-  readonly grpcCode = 'InvalidArgument';
   constructor() {
-    super('etcdserver: invalid sort option');
+    super('etcdserver: invalid sort option', 'InvalidArgument');
     this.name = 'InvalidSortOptionError';
   }
 }
 
 export class LeaseNotFoundError extends EtcdError {
-  readonly grpcCode = 'NotFound';
   constructor() {
-    super('etcdserver: requested lease not found');
+    super('etcdserver: requested lease not found', 'NotFound');
     this.name = 'LeaseNotFoundError';
   }
 }
