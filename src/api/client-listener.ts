@@ -7,7 +7,7 @@
 // /version, later /metrics and the JSON gateway). gRPC gets the socket
 // itself, or, when its first request carries an :authority with a scheme
 // (grpc-go sends "http://host:port" for endpoints given so, which Node's
-// HTTP/2 would reset), a stream through a rewriter: http2-handoff.ts.
+// HTTP/2 would reset), a stream through a rewriter: http2/handoff.ts.
 
 import * as net from 'node:net';
 import * as http from 'node:http';
@@ -17,7 +17,7 @@ import type { ConnectionInjector } from '@grpc/grpc-js';
 import { silentLogger, type Logger } from '../pkg/logger.js';
 import { refusalOfPeerCertificate, serverTlsOptions, type LoadedTls } from '../tls/tls-info.js';
 import { describeTlsError } from '../tls/tls-errors.js';
-import { handOffHttp2Connection } from './http2-handoff.js';
+import { handOffHttp2Connection } from './http2/handoff.js';
 
 const HTTP2_PREFACE_START = Buffer.from('PRI ');
 const TLS_HANDSHAKE_RECORD = 0x16;

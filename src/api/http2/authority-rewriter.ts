@@ -1,10 +1,43 @@
-// grpc-go, dialing an endpoint given with a scheme ("http://127.0.0.1:2379",
-// as etcdctl does for `endpoint status` and for every --cluster command),
-// sends the whole URL as the HTTP/2 `:authority`. Go's HTTP/2 server accepts
-// that; Node's (nghttp2) rejects an authority with '/' in it and resets the
-// stream with PROTOCOL_ERROR. So the client port puts this rewriter between
-// each HTTP/2 connection and gRPC: it follows the client→server frames and,
-// for a connection whose first header block carries such an authority,
+// The HTTP/2 :authority rewriter: a shim for old gRPC clients, to be deleted
+// once they no longer need support.
+//
+// Which clients. grpc-go takes a connection's :authority from the endpoint
+// part of its dial target (unless TLS credentials name the server or
+// WithAuthority sets it), and before grpc-go 1.57.0 it sent that verbatim;
+// 1.57.0 percent-encodes it (grpc/grpc-go#6428: "http:%2F%2Fhost:port",
+// which Node accepts). Over plain http://, the clients that send a '/' are:
+//   - etcd clientv3 and etcdctl 3.4.0 to 3.4.27 (grpc-go 1.23 to 1.26):
+//     Client.Dial(ep) dials "passthrough:///" + ep, so the per-endpoint
+//     Maintenance calls Status, HashKV and Defragment (`etcdctl endpoint
+//     status`, `endpoint hashkv`, `defrag`, `move-leader`, also with
+//     --cluster) send "http://127.0.0.1:2379"; other requests send
+//     host:port. Debian's etcdctl 3.4.23, which the tests run, is one.
+//   - etcd clientv3 3.5.0 (grpc-go 1.38): every request sends
+//     "#initially=[<the endpoints, ';'-joined>]" (etcd-io/etcd#13192). This
+//     rewrites it only when the first endpoint has a scheme, and then to
+//     "127.0.0.1:2379]" (accepted; nothing here reads it); with no scheme
+//     there is no "://", no rewrite, and Node resets every stream.
+//   - any other program on grpc-go before 1.57.0 that dials a URL:
+//     grpc.Dial("http://host:port") finds no "http" resolver and falls back
+//     to passthrough with the whole URL as the endpoint.
+// The fix for etcd-io/etcd#13192 (etcd-io/etcd#13359: target
+// "etcd-endpoints://<id>/<host:port of the first endpoint>") is in clientv3
+// 3.5.1 and, backported, 3.4.28 (etcd-io/etcd#16988). Over TLS, 3.4's
+// direct dial names the server, so the authority is the bare host name.
+// Go's HTTP/2 server, and so etcd, accepts such an authority; Node's
+// (nghttp2) resets the stream with PROTOCOL_ERROR.
+//
+// Retiring it. Once etcd-ts stops supporting etcdctl/clientv3 3.4.0-3.4.27
+// and 3.5.0 (and grpc-go before 1.57.0 dialing a URL), and the tests run an
+// etcdctl of 3.4.28 or 3.5.1 and later (today test/integration and
+// test/chaos run Debian's 3.4.23, e.g. `endpoint status --cluster`):
+// delete this folder, let client-listener.ts give HTTP/2 sockets straight
+// to the gRPC server, and delete test/api/http2/ and
+// test/integration/authority-with-scheme.test.ts.
+//
+// How. The client port puts this rewriter between each HTTP/2 connection
+// and gRPC (see handoff.ts): it follows the client→server frames and, for a
+// connection whose first header block carries an :authority with a scheme,
 // rewrites it to host:port.
 //
 // The first header block decides. If its :authority needs no rewrite the
@@ -72,7 +105,7 @@ export function authorityWithoutScheme(value: Buffer): Buffer | undefined {
 export interface AuthorityRewriterOptions {
   /**
    * Drop the client's first SETTINGS ACK: it acknowledges a SETTINGS frame
-   * sent before the HTTP/2 server took over (see client-listener.ts), which
+   * sent before the HTTP/2 server took over (see handoff.ts), which
    * that server never sent and would treat as a protocol error.
    */
   dropFirstSettingsAck?: boolean;
@@ -260,7 +293,7 @@ export class AuthorityRewriter {
 }
 
 /** A header block as HEADERS + CONTINUATION frames, literals without indexing. */
-export function encodeHeaderFrames(
+function encodeHeaderFrames(
   streamId: number,
   fields: readonly HeaderField[],
   endStream: boolean,

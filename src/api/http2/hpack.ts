@@ -1,9 +1,11 @@
-// HPACK (RFC 7541), just enough for the client port's :authority rewrite
-// (http2-authority.ts): a decoder that mirrors the client's dynamic table
+// HPACK (RFC 7541), just enough for the :authority rewrite
+// (authority-rewriter.ts): a decoder that mirrors the client's dynamic table
 // (static table, dynamic table with eviction and size updates, prefixed
 // integers, Huffman strings) and an encoder that writes only literals
 // without indexing, so the receiving decoder's dynamic table stays empty.
 // Names and values are bytes (Buffers): header values need not be UTF-8.
+// The encoders that only tests need (indexed fields, literals with
+// indexing, Huffman strings) are in test/api/http2/hpack-encoder.ts.
 
 export class HpackError extends Error {
   constructor(message: string) {
@@ -41,10 +43,12 @@ const STATIC_FIELDS: HeaderField[] = STATIC_TABLE.map(([name, value]) => ({
   value: Buffer.from(value, 'latin1'),
 }));
 
-// RFC 7541 Appendix B: code lengths of symbols 0..255 and EOS (256). The
-// code is canonical (codes of one length are consecutive, in symbol order,
-// and shorter codes come first), so the lengths determine every code.
-const HUFFMAN_LENGTHS = [
+/**
+ * RFC 7541 Appendix B: code lengths of symbols 0..255 and EOS (256). The
+ * code is canonical (codes of one length are consecutive, in symbol order,
+ * and shorter codes come first), so the lengths determine every code.
+ */
+export const HUFFMAN_CODE_LENGTHS: readonly number[] = [
   13, 23, 28, 28, 28, 28, 28, 28, 28, 24, 30, 28, 28, 30, 28, 28, 28, 28, 28, 28, 28, 28, 30, 28, 28, 28, 28, 28, 28, 28, 28, 28,
   6, 10, 10, 12, 13, 6, 8, 11, 10, 10, 8, 11, 8, 6, 6, 6, 5, 5, 5, 6, 6, 6, 6, 6, 6, 6, 7, 8, 15, 6,
   12, 10, 13, 6, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 8, 7, 8, 13, 19, 13,
@@ -60,34 +64,27 @@ const MAX_CODE_LENGTH = 30;
 
 /** Canonical decoding tables: for each length, the first code and where its symbols start. */
 const huffman = (() => {
-  const symbols = HUFFMAN_LENGTHS.map((_, symbol) => symbol).sort(
-    (a, b) => HUFFMAN_LENGTHS[a]! - HUFFMAN_LENGTHS[b]! || a - b,
+  const symbols = HUFFMAN_CODE_LENGTHS.map((_, symbol) => symbol).sort(
+    (a, b) => HUFFMAN_CODE_LENGTHS[a]! - HUFFMAN_CODE_LENGTHS[b]! || a - b,
   );
   const firstCode = new Array<number>(MAX_CODE_LENGTH + 1).fill(0);
   const count = new Array<number>(MAX_CODE_LENGTH + 1).fill(0);
   const firstIndex = new Array<number>(MAX_CODE_LENGTH + 1).fill(0);
-  const codes = new Array<number>(HUFFMAN_LENGTHS.length).fill(0);
   let code = 0;
-  let length = HUFFMAN_LENGTHS[symbols[0]!]!;
+  let length = HUFFMAN_CODE_LENGTHS[symbols[0]!]!;
   for (let i = 0; i < symbols.length; i++) {
     const symbol = symbols[i]!;
-    const symbolLength = HUFFMAN_LENGTHS[symbol]!;
+    const symbolLength = HUFFMAN_CODE_LENGTHS[symbol]!;
     if (i > 0) code = (code + 1) * 2 ** (symbolLength - length);
     if (count[symbolLength] === 0) {
       firstCode[symbolLength] = code;
       firstIndex[symbolLength] = i;
     }
     count[symbolLength]!++;
-    codes[symbol] = code;
     length = symbolLength;
   }
-  return { symbols, firstCode, count, firstIndex, codes };
+  return { symbols, firstCode, count, firstIndex };
 })();
-
-/** The Huffman code of each symbol (0..256), for tests and encoders. */
-export function huffmanCode(symbol: number): { code: number; length: number } {
-  return { code: huffman.codes[symbol]!, length: HUFFMAN_LENGTHS[symbol]! };
-}
 
 export function huffmanDecode(input: Buffer): Buffer {
   const out = Buffer.allocUnsafe(Math.ceil((input.length * 8) / 5));
@@ -114,21 +111,6 @@ export function huffmanDecode(input: Buffer): Buffer {
   // Padding: fewer than 8 bits, all ones (the most significant bits of EOS).
   if (length > 7 || code !== 2 ** length - 1) throw new HpackError('invalid Huffman padding');
   return out.subarray(0, written);
-}
-
-export function huffmanEncode(input: Buffer): Buffer {
-  let bits = 0;
-  for (const octet of input) bits += HUFFMAN_LENGTHS[octet]!;
-  const out = Buffer.alloc(Math.ceil(bits / 8));
-  let position = 0;
-  for (const octet of input) {
-    const code = huffman.codes[octet]!;
-    for (let bit = HUFFMAN_LENGTHS[octet]! - 1; bit >= 0; bit--, position++) {
-      if (Math.floor(code / 2 ** bit) % 2 === 1) out[position >> 3]! |= 0x80 >> (position & 7);
-    }
-  }
-  for (; position < out.length * 8; position++) out[position >> 3]! |= 0x80 >> (position & 7);
-  return out;
 }
 
 const ENTRY_OVERHEAD = 32;
@@ -260,7 +242,8 @@ function readString(reader: Reader): Buffer {
   return isHuffman ? huffmanDecode(raw) : raw;
 }
 
-function writeInteger(out: number[], firstBits: number, prefixBits: number, value: number): void {
+/** Appends `value` as an RFC 7541 §5.1 integer with a `prefixBits`-bit prefix, after the `firstBits` pattern. */
+export function writeInteger(out: number[], firstBits: number, prefixBits: number, value: number): void {
   const max = (1 << prefixBits) - 1;
   if (value < max) {
     out.push(firstBits | value);
@@ -290,26 +273,4 @@ export function encodeLiteralsWithoutIndexing(fields: readonly HeaderField[]): B
     parts.push(Buffer.from(valuePrefix), value);
   }
   return Buffer.concat(parts);
-}
-
-/** For tests: a literal with incremental indexing and a literal name. */
-export function encodeLiteralWithIndexing(field: HeaderField, huffmanStrings = false): Buffer {
-  const out: number[] = [0x40];
-  const parts: Buffer[] = [];
-  const string = (bytes: Buffer) => {
-    const encoded = huffmanStrings ? huffmanEncode(bytes) : bytes;
-    const prefix: number[] = [];
-    writeInteger(prefix, huffmanStrings ? 0x80 : 0x00, 7, encoded.length);
-    parts.push(Buffer.from(prefix), encoded);
-  };
-  string(field.name);
-  string(field.value);
-  return Buffer.concat([Buffer.from(out), ...parts]);
-}
-
-/** For tests: an indexed header field. */
-export function encodeIndexed(index: number): Buffer {
-  const out: number[] = [];
-  writeInteger(out, 0x80, 7, index);
-  return Buffer.from(out);
 }

@@ -1,4 +1,4 @@
-// The client port's HTTP/2 hand-off (src/api/http2-handoff.ts): which
+// The client port's HTTP/2 hand-off (src/api/http2/handoff.ts): which
 // connections reach the server on their socket and which through the
 // :authority rewriter, with Node's HTTP/2 client and server on either side.
 
@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import * as http2 from 'node:http2';
 import * as net from 'node:net';
 import { once } from 'node:events';
-import { frame, request } from './http2-helpers.js';
-import { AuthorityRewriter, HTTP2_CLIENT_PREFACE } from '../../src/api/http2-authority.js';
-import { DECIDE_TIMEOUT_MS, EMPTY_SETTINGS_FRAME, handOffHttp2Connection } from '../../src/api/http2-handoff.js';
-import { encodeLiteralWithIndexing } from '../../src/api/hpack.js';
+import { frame, request } from './helpers.js';
+import { AuthorityRewriter, HTTP2_CLIENT_PREFACE } from '../../../src/api/http2/authority-rewriter.js';
+import { DECIDE_TIMEOUT_MS, EMPTY_SETTINGS_FRAME, handOffHttp2Connection } from '../../../src/api/http2/handoff.js';
+import { encodeLiteralWithIndexing } from './hpack-encoder.js';
 
 const HEADERS = 0x1;
 const SETTINGS = 0x4;

@@ -1,6 +1,6 @@
 // Gives each HTTP/2 client connection to the gRPC server, on the socket
 // itself whenever it can. A connection that goes through the :authority
-// rewriter (http2-authority.ts) runs HTTP/2 over a JS stream, which costs
+// rewriter (authority-rewriter.ts) runs HTTP/2 over a JS stream, which costs
 // the server about a sixth of its CPU per request; most connections never
 // need a rewrite, but only their first header block tells.
 //
@@ -18,7 +18,7 @@
 
 import type * as net from 'node:net';
 import type { Duplex } from 'node:stream';
-import { AuthorityRewriter, rewritingAuthority } from './http2-authority.js';
+import { AuthorityRewriter, rewritingAuthority } from './authority-rewriter.js';
 
 /** An HTTP/2 SETTINGS frame with no parameters: a valid server preface. */
 export const EMPTY_SETTINGS_FRAME = Buffer.from([0, 0, 0, 0x4, 0, 0, 0, 0, 0]);

@@ -1,5 +1,5 @@
-// The client port's :authority rewriter (src/api/http2-authority.ts) and its
-// HPACK decoder (src/api/hpack.ts): crafted frames, RFC 7541's examples, and
+// The client port's :authority rewriter (src/api/http2/authority-rewriter.ts)
+// and its HPACK decoder (src/api/http2/hpack.ts): crafted frames, RFC 7541's examples, and
 // Node's own HTTP/2 client and server on either side of the rewriting duplex.
 
 import { describe, it } from 'node:test';
@@ -7,23 +7,16 @@ import assert from 'node:assert/strict';
 import * as http2 from 'node:http2';
 import * as net from 'node:net';
 import { once } from 'node:events';
-import { frame, request } from './http2-helpers.js';
+import { frame, request } from './helpers.js';
 import {
   AuthorityRewriter,
   authorityWithoutScheme,
   HTTP2_CLIENT_PREFACE,
   MAX_FRAME_PAYLOAD,
   rewritingAuthority,
-} from '../../src/api/http2-authority.js';
-import {
-  encodeIndexed,
-  encodeLiteralWithIndexing,
-  HpackDecoder,
-  huffmanCode,
-  huffmanDecode,
-  huffmanEncode,
-  type HeaderField,
-} from '../../src/api/hpack.js';
+} from '../../../src/api/http2/authority-rewriter.js';
+import { HpackDecoder, huffmanDecode, type HeaderField } from '../../../src/api/http2/hpack.js';
+import { encodeIndexed, encodeLiteralWithIndexing, huffmanCode, huffmanEncode } from './hpack-encoder.js';
 
 const HEADERS = 0x1;
 const DATA = 0x0;
