@@ -7,7 +7,7 @@
 import { MessageType, type Message } from '../raft/types.js';
 import { PeerTransport, listenAddressOf, sourceAddressFor, type SocketFactory } from '../transport/index.js';
 import type { Logger } from '../pkg/logger.js';
-import { raftIdOf } from './membership/ids.js';
+import { formatId, raftIdOf } from './membership/ids.js';
 import type { MemberRecord } from './membership/member-record.js';
 import { encodeSnapshotData, type SnapshotData } from './snapshot-data.js';
 
@@ -22,6 +22,8 @@ export interface ClusterPeersHooks {
 export class ClusterPeers {
   private readonly transport: PeerTransport;
   private readonly peerUrls = new Map<number, string>();
+  /** Full member ids by Raft id, so transport logs show etcd's 64-bit ids. */
+  private readonly memberIds = new Map<number, bigint>();
 
   constructor(
     private readonly localMemberId: bigint,
@@ -31,6 +33,7 @@ export class ClusterPeers {
     private readonly hooks: ClusterPeersHooks,
     private readonly logger: Logger,
   ) {
+    this.memberIds.set(raftIdOf(localMemberId), localMemberId);
     const listen = listenPeerUrls.map(listenAddressOf);
     const first = listen[0];
     const sourceAddress = first !== undefined && 'host' in first ? sourceAddressFor(first.host) : undefined;
@@ -39,6 +42,7 @@ export class ClusterPeers {
       clusterId,
       listen,
       socketFactory,
+      describeId: (raftId) => formatId(this.memberIds.get(raftId) ?? BigInt(raftId)),
       // Dial from the listen address, so a peer can tell members apart by address.
       ...(sourceAddress === undefined ? {} : { sourceAddress }),
       onMessage: (message) => hooks.onMessage(message),
@@ -63,6 +67,7 @@ export class ClusterPeers {
   addOrUpdate(memberId: bigint, peerUrls: readonly string[]): void {
     if (memberId === this.localMemberId || peerUrls.length === 0) return;
     const raftId = raftIdOf(memberId);
+    this.memberIds.set(raftId, memberId);
     const key = peerUrls.join(',');
     if (this.peerUrls.get(raftId) === key) return;
     try {

@@ -8,7 +8,7 @@
 import { encodeConfChange } from '../raft/codec.js';
 import { ConfChangeType, EntryType, type Entry, type HardState } from '../raft/types.js';
 import { decodeConfChange } from '../raft/codec.js';
-import { formatId, raftIdOf } from './membership/ids.js';
+import { formatId, parseId, raftIdOf } from './membership/ids.js';
 import type { SnapshotMember } from './snapshot-files.js';
 
 export interface ForcedLog {
@@ -41,7 +41,7 @@ export function forceNewClusterLog(input: {
   // Every member the committed history knows of, by Raft id, with its full id.
   const members = new Map<number, bigint>();
   for (const member of input.snapshotMembers) {
-    const id = BigInt(`0x${member.id}`);
+    const id = parseId(member.id);
     members.set(raftIdOf(id), id);
   }
   for (const entry of committed) {
@@ -52,7 +52,7 @@ export function forceNewClusterLog(input: {
       continue;
     }
     const context = change.context.length > 0 ? (JSON.parse(Buffer.from(change.context).toString()) as MemberContextLike) : undefined;
-    members.set(change.nodeId, context ? BigInt(`0x${context.id}`) : (members.get(change.nodeId) ?? BigInt(change.nodeId)));
+    members.set(change.nodeId, context ? parseId(context.id) : (members.get(change.nodeId) ?? BigInt(change.nodeId)));
   }
   const last = committed.length > 0 ? committed[committed.length - 1]! : { index: input.snapshotIndex, term: input.snapshotTerm };
   const term = Math.max(input.hardState.term, last.term);

@@ -13,7 +13,7 @@ import { awaitClusterIdFromPeer, listenAddressOf, type SocketFactory } from '../
 import { readSnapshots, writeSnapshot, type SnapshotRecord, type SnapshotMember } from './snapshot-files.js';
 import { RawNode, MemoryStorage, decodeConfChange, encodeConfChange } from '../raft/index.js';
 import { ConfChangeType, type Entry, type Ready, type SnapshotMetadata } from '../raft/types.js';
-import { computeClusterId, computeMemberId, formatId, raftIdOf, urlString } from './membership/ids.js';
+import { computeClusterId, computeMemberId, formatId, parseId, raftIdOf, urlString } from './membership/ids.js';
 import type { MemberRecord } from './membership/member-record.js';
 import type { MemberAttributesRequest } from './internal-request.js';
 
@@ -93,8 +93,8 @@ export class MemberStorage {
       if (!opened) throw new Error(`no snapshot in ${snapDir} matches the WAL in ${walDir}`);
       if (opened.repairedTailBytes > 0) walLogger.warn('repaired torn tail of WAL', { 'wal-dir': walDir, 'removed-bytes': opened.repairedTailBytes });
       const metadata = JSON.parse(Buffer.from(opened.metadata).toString()) as WalMetadata;
-      const memberId = BigInt(`0x${metadata.memberId}`);
-      const clusterId = BigInt(`0x${metadata.clusterId}`);
+      const memberId = parseId(metadata.memberId);
+      const clusterId = parseId(metadata.clusterId);
       // Membership comes from the snapshot, then from re-applying the
       // ConfChange entries the log replays after it.
       const raftLog = MemoryStorage.withConfState({ voters: [], learners: [] });
@@ -144,11 +144,11 @@ export class MemberStorage {
     });
     const ownPeerUrls = config.initialCluster.get(config.name)!.map(urlString);
     const memberId = computeMemberId(ownPeerUrls, config.initialClusterToken);
-    const clusterId = computeClusterId(initialMembers.map((member) => BigInt(`0x${member.id}`)));
+    const clusterId = computeClusterId(initialMembers.map((member) => parseId(member.id)));
     const metadata: WalMetadata = { memberId: formatId(memberId), clusterId: formatId(clusterId) };
     const wal = await WriteAheadLog.create(walDir, Buffer.from(JSON.stringify(metadata)));
 
-    const raftLog = MemoryStorage.bootstrap(initialMembers.map((member) => raftIdOf(BigInt(`0x${member.id}`))));
+    const raftLog = MemoryStorage.bootstrap(initialMembers.map((member) => raftIdOf(parseId(member.id))));
     // Attach each member's record to its bootstrap ConfChange, so a restart
     // can rebuild the member table from the log alone.
     const bootstrapEntries = raftLog.entries(1, raftLog.lastIndex() + 1, Number.MAX_SAFE_INTEGER).map((entry, position) => ({
@@ -218,7 +218,7 @@ export class MemberStorage {
     const change = decodeConfChange(entry.data);
     this.raftNode.applyConfChange(change);
     const context = change.context.length > 0 ? (JSON.parse(Buffer.from(change.context).toString()) as MemberContext) : undefined;
-    const memberId = context ? BigInt(`0x${context.id}`) : this.memberIdOfRaftId(change.nodeId);
+    const memberId = context ? parseId(context.id) : this.memberIdOfRaftId(change.nodeId);
     switch (change.type) {
       case ConfChangeType.AddNode:
       case ConfChangeType.AddLearnerNode: {
@@ -265,7 +265,7 @@ export class MemberStorage {
 
   /** Proposes a membership change whose context names the member (throws ProposalDroppedError). */
   proposeMemberChange(type: ConfChangeType, member: MemberContext): void {
-    this.raftNode.proposeConfChange({ type, nodeId: raftIdOf(BigInt(`0x${member.id}`)), context: Buffer.from(JSON.stringify(member)) });
+    this.raftNode.proposeConfChange({ type, nodeId: raftIdOf(parseId(member.id)), context: Buffer.from(JSON.stringify(member)) });
   }
 
   isLearner(): boolean {
@@ -273,7 +273,7 @@ export class MemberStorage {
   }
 
   setMemberAttributes(request: MemberAttributesRequest): void {
-    const memberId = BigInt(`0x${request.member_ID}`);
+    const memberId = parseId(request.member_ID);
     const record = this.memberTable.get(memberId);
     if (!record) return;
     record.name = request.member_attributes.name;
@@ -353,7 +353,7 @@ export class MemberStorage {
   }
 
   private restoreMember(member: SnapshotMember): void {
-    const id = BigInt(`0x${member.id}`);
+    const id = parseId(member.id);
     this.memberTable.set(id, { id, name: member.name, peerUrls: member.peerUrls, clientUrls: member.clientUrls, isLearner: member.isLearner });
     this.raftIdToMemberId.set(raftIdOf(id), id);
   }
@@ -366,7 +366,7 @@ export class MemberStorage {
 function encodeMemberConfChange(member: MemberContext): Uint8Array {
   return encodeConfChange({
     type: member.isLearner ? ConfChangeType.AddLearnerNode : ConfChangeType.AddNode,
-    nodeId: raftIdOf(BigInt(`0x${member.id}`)),
+    nodeId: raftIdOf(parseId(member.id)),
     context: Buffer.from(JSON.stringify(member)),
   });
 }

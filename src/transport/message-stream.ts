@@ -192,7 +192,7 @@ export class MessageStream {
     this.failuresSinceConnected = 0;
     context.counters.connectionsOpened++;
     context.logger.info('established TCP streaming connection with remote peer', {
-      'local-member-id': context.localId.toString(16),
+      'local-member-id': context.describeId(context.localId),
       'remote-peer-id': this.peerIdHex(),
       address: url.host,
     });
@@ -242,7 +242,7 @@ export class MessageStream {
     if (this.state.name !== 'open' || this.state.socket !== socket) return;
     this.dropSocket(this.state);
     this.context.logger.warn('lost TCP streaming connection with remote peer', {
-      'local-member-id': this.context.localId.toString(16),
+      'local-member-id': this.context.describeId(this.context.localId),
       'remote-peer-id': this.peerIdHex(),
       error: error.message,
     });
@@ -257,7 +257,7 @@ export class MessageStream {
       context.counters.dialsFailed++;
       const log = this.failuresSinceConnected === 0 || level === 'error' ? context.logger[level] : context.logger.debug;
       log.call(context.logger, 'failed to dial remote peer', {
-        'local-member-id': context.localId.toString(16),
+        'local-member-id': context.describeId(context.localId),
         'remote-peer-id': this.peerIdHex(),
         error: error.message,
       });
@@ -279,7 +279,7 @@ export class MessageStream {
   }
 
   private peerIdHex(): string {
-    return this.context.peerId.toString(16);
+    return this.context.describeId(this.context.peerId);
   }
 }
 

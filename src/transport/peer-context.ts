@@ -23,6 +23,8 @@ export interface PeerContext {
   reportUnreachable(): void;
   /** Records the latest failure for stats. */
   setLastError(message: string): void;
+  /** A Raft id as the logs show it: the full member id (PeerTransportOptions.describeId). */
+  describeId(raftId: number): string;
 }
 
 /** Rotates through a peer's URLs: the next attempt after a failure tries the next URL. */

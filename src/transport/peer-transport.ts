@@ -41,6 +41,8 @@ export interface PeerTransportOptions {
   /** The outcome of each snapshot message passed to send(): call RawNode.reportSnapshot. */
   onSnapshotStatus(peerId: number, delivered: boolean): void;
   logger?: Logger;
+  /** A Raft id as logs show it; the member gives its full 64-bit member id. Default: the Raft id in hex. */
+  describeId?: (raftId: number) => string;
   scheduler?: Scheduler;
   socketFactory?: SocketFactory;
   limits?: Partial<TransportLimits>;
@@ -64,6 +66,7 @@ export class PeerTransport {
   private readonly logger: Logger;
   private readonly scheduler: Scheduler;
   private readonly factory: SocketFactory;
+  private readonly describeId: (raftId: number) => string;
   private readonly peers = new Map<number, Peer>();
   private readonly counters = new Map<number, PeerCounters>();
   private readonly lastErrors = new Map<number, string>();
@@ -86,6 +89,7 @@ export class PeerTransport {
     this.logger = options.logger ?? silentLogger;
     this.scheduler = options.scheduler ?? systemScheduler;
     this.factory = options.socketFactory ?? tcpSocketFactory;
+    this.describeId = options.describeId ?? ((raftId) => raftId.toString(16));
   }
 
   /** Starts listening. Sending works before start (only receiving needs it). */
@@ -110,7 +114,7 @@ export class PeerTransport {
       if (this.boundPort === undefined && bound !== null && typeof bound === 'object') this.boundPort = bound.port;
     }
     if (this.state === 'starting') this.state = 'running';
-    this.logger.info('started peer transport', { 'local-member-id': this.localId.toString(16), port: this.boundPort, listeners: addresses.length });
+    this.logger.info('started peer transport', { 'local-member-id': this.describeId(this.localId), port: this.boundPort, listeners: addresses.length });
   }
 
   /** The port peers connect to; known once start() resolved. */
@@ -146,11 +150,12 @@ export class PeerTransport {
       urls: () => this.peers.get(id)?.urls ?? [],
       reportUnreachable: () => this.reportUnreachable(id),
       setLastError: (message) => this.lastErrors.set(id, message),
+      describeId: this.describeId,
     };
     const stream = new MessageStream(context);
     this.peers.set(id, { urls: parsed, context, stream, snapshot: undefined, snapshotUrls: new UrlPicker() });
     if (this.state !== 'stopped') stream.activate();
-    this.logger.info('added remote peer', { 'local-member-id': this.localId.toString(16), 'remote-peer-id': id.toString(16), urls });
+    this.logger.info('added remote peer', { 'local-member-id': this.describeId(this.localId), 'remote-peer-id': this.describeId(id), urls });
   }
 
   updatePeer(id: number, urls: readonly string[]): void {
@@ -166,7 +171,7 @@ export class PeerTransport {
     peer.stream.close();
     peer.snapshot?.cancel('peer removed');
     this.inboundStreams.get(id)?.close();
-    this.logger.info('removed remote peer', { 'local-member-id': this.localId.toString(16), 'remote-peer-id': id.toString(16) });
+    this.logger.info('removed remote peer', { 'local-member-id': this.describeId(this.localId), 'remote-peer-id': this.describeId(id) });
   }
 
   /** Sends messages without blocking: one batch (one network write) per peer per call; snapshots on their own connections. */
@@ -200,7 +205,7 @@ export class PeerTransport {
     }
     for (const connection of [...this.inbound]) connection.close();
     await Promise.all(this.servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
-    this.logger.info('stopped peer transport', { 'local-member-id': this.localId.toString(16) });
+    this.logger.info('stopped peer transport', { 'local-member-id': this.describeId(this.localId) });
   }
 
   peerStats(id: number): PeerStats {
@@ -266,9 +271,9 @@ export class PeerTransport {
       this.transportCounters.connectionsRefused++;
       const log = verdict === Verdict.ClusterIdMismatch ? this.logger.error : this.logger.warn;
       log.call(this.logger, verdict === Verdict.ClusterIdMismatch ? 'request cluster ID mismatch' : 'refused a peer connection', {
-        'local-member-id': this.localId.toString(16),
+        'local-member-id': this.describeId(this.localId),
         'local-member-cluster-id': this.clusterId.toString(16),
-        'remote-peer-id': hello.fromId.toString(16),
+        'remote-peer-id': this.describeId(hello.fromId),
         'remote-peer-cluster-id': hello.clusterId.toString(16),
         reason: refusal ?? describeVerdict(verdict),
       });
@@ -302,8 +307,8 @@ export class PeerTransport {
     if (message.type === MessageType.Snap) {
       counters.snapshotsReceived++;
       this.logger.info('received database snapshot', {
-        'local-member-id': this.localId.toString(16),
-        'remote-peer-id': fromId.toString(16),
+        'local-member-id': this.describeId(this.localId),
+        'remote-peer-id': this.describeId(fromId),
         'snapshot-index': message.snapshot?.metadata.index,
         'size-bytes': message.snapshot?.data.length,
       });
@@ -311,7 +316,7 @@ export class PeerTransport {
     try {
       this.options.onMessage(message);
     } catch (error) {
-      this.logger.error('peer message handler threw', { 'remote-peer-id': fromId.toString(16), error });
+      this.logger.error('peer message handler threw', { 'remote-peer-id': this.describeId(fromId), error });
     }
   }
 

@@ -153,8 +153,8 @@ export class SnapshotSender {
     }
     const { context } = this;
     const fields = {
-      'local-member-id': context.localId.toString(16),
-      'remote-peer-id': context.peerId.toString(16),
+      'local-member-id': context.describeId(context.localId),
+      'remote-peer-id': context.describeId(context.peerId),
       'snapshot-index': this.message.snapshot?.metadata.index,
       'size-bytes': this.data.length,
     };

@@ -18,6 +18,14 @@ describe('--force-new-cluster', { timeout: 120_000 }, () => {
       for (let i = 0; i < 30; i++) await etcdctlOk(first!.endpoint, ['put', `key${i}`, `value${i}`]);
       const before = await etcdctlOk(first!.endpoint, ['member', 'list']);
       assert.equal(before.trim().split('\n').length, 3, before);
+      // Transport logs name members by their full 64-bit ids, as the member list does.
+      const ids = before.trim().split('\n').map((line) => line.split(',')[0]!);
+      const transportLines = first!.output.split('\n').filter((line) => line.includes('"caller":"rafthttp/transport.go"'));
+      const local = /"msg":"started peer transport","local-member-id":"([0-9a-f]+)"/.exec(transportLines.join('\n'))?.[1];
+      assert.ok(local !== undefined && ids.includes(local), `the local id ${local} is one of ${ids.join(', ')}`);
+      for (const id of ids.filter((id) => id !== local)) {
+        assert.ok(transportLines.some((line) => line.includes(`"remote-peer-id":"${id}"`)), `transport logs name peer ${id}`);
+      }
       for (const member of cluster.members) await member.stop();
 
       first!.memberFlags = ['--force-new-cluster'];

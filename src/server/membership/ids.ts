@@ -22,6 +22,12 @@ export function formatId(id: bigint): string {
   return id.toString(16);
 }
 
+/** The inverse of formatId: a hex member or cluster id (leading zeros allowed) as its exact 64-bit value. */
+export function parseId(text: string): bigint {
+  if (!/^[0-9a-fA-F]{1,16}$/.test(text)) throw new Error(`invalid member or cluster id ${JSON.stringify(text)}: want 1 to 16 hex digits`);
+  return BigInt(`0x${text}`);
+}
+
 // The Raft core names nodes with JS numbers. A member's Raft id is the low 53
 // bits of its 64-bit member id: distinct members collide with probability
 // 2^-53, and the member table maps back to the full id.
