@@ -84,10 +84,8 @@ export async function startMember(config: MemberConfig, logger: Logger): Promise
   grpcServer.addService(
     serviceDefinition('Watch'),
     watchService({
-      // A getter: a snapshot restore replaces the store; new streams use the new one.
-      get watchableStore() {
-        return server.watchableStore;
-      },
+      // The member's one watchable store: a snapshot restores it in place, and open streams stay.
+      watchableStore: server.watchableStore,
       header: (revision) => server.header(revision),
       progressNotifyIntervalMs: config.watchProgressNotifyIntervalMs,
       maxResponseBytes: config.maxRequestBytes + GRPC_OVERHEAD_BYTES,

@@ -4,8 +4,7 @@
 // are written as fast as the client reads them (gRPC write back-pressure), so a slow
 // client only ever makes its own watchers fall behind.
 
-import { status, type ServerDuplexStream, type UntypedServiceImplementation } from '@grpc/grpc-js';
-import { grpcError } from './errors.js';
+import type { ServerDuplexStream, UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Event } from '../mvcc/events.js';
 import {
   invalidWatchId,
@@ -78,14 +77,9 @@ class WatchSession {
   }
 
   start(): void {
+    // The stream outlives a snapshot from the leader: the store is restored in
+    // place and its watchers catch up from their next revision.
     this.stream.onReadable = () => this.pump();
-    // The store closed the stream under us (a snapshot from the leader replaced
-    // it): end the call with UNAVAILABLE, so clients watch again from where they were.
-    this.stream.onClosed = () => {
-      if (this.closed) return;
-      this.closed = true;
-      this.call.emit('error', grpcError(status.UNAVAILABLE, 'etcdserver: watch stream closed: the member restored a snapshot'));
-    };
     this.call.on('data', (request: WireWatchRequest) => this.handle(request));
     // A client's half-close does not end the watch (etcd keeps sending until the
     // client cancels the call); cancellation, errors and close end it.

@@ -62,6 +62,10 @@ export class Backend {
   private readonly pending = new BatchTx();
   private committedIndex: ConsistentIndex;
   private closed = false;
+  /** Between closing the old file and opening the new one in a restore that had to wait. */
+  private swapping = false;
+  /** LMDB work running off the main thread (syncs, copies); a restore waits for it. */
+  private readonly asyncOperations = new Set<Promise<unknown>>();
 
   private constructor(
     readonly directory: string,
@@ -169,9 +173,11 @@ export class Backend {
     this.commit();
     // `sync` exists on lmdb-js root databases but is missing from its type declarations.
     const environment = this.environment as unknown as { sync(callback: (error?: Error) => void): void };
-    await new Promise<void>((resolve, reject) => {
-      environment.sync((error) => (error ? reject(error) : resolve()));
-    });
+    await this.tracked(
+      new Promise<void>((resolve, reject) => {
+        environment.sync((error) => (error ? reject(error) : resolve()));
+      }),
+    );
   }
 
   /** Size of the database file in bytes. */
@@ -217,27 +223,39 @@ export class Backend {
   }
 
   /**
-   * Replaces the database in `directory` (which must not be open) with
-   * `bytes` from snapshotBytes(): written aside, fsync'd, then renamed in,
-   * so a crash leaves the old database or the new one, never a mix.
+   * Replaces the whole database with `bytes` from snapshotBytes() in place: this
+   * Backend and its BatchTx stay the objects everyone holds. The copy is written
+   * aside and fsync'd first, then LMDB work still running off the main thread
+   * (copies, syncs) finishes on the old file; then, in one synchronous step, the
+   * pending batch is dropped (the snapshot is ahead of it), the old file is
+   * closed, the copy renamed in (a crash leaves the old database or the new one,
+   * never a mix) and opened, and `afterSwap` runs, so that nothing reads the new
+   * file with an index built from the old one (etcd's applySnapshot followed by
+   * mvcc's Restore and the lessor's Recover).
    */
-  static replaceDatabase(directory: string, bytes: Uint8Array): void {
-    mkdirSync(directory, { recursive: true });
-    const temporaryPath = join(directory, `${environmentFileName}.restore.tmp`);
-    const descriptor = openSync(temporaryPath, 'w');
-    try {
-      for (let written = 0; written < bytes.length; ) written += writeSync(descriptor, bytes, written, bytes.length - written);
-      fsyncSync(descriptor);
-    } finally {
-      closeSync(descriptor);
+  async restore(bytes: Uint8Array, afterSwap: () => void = () => undefined): Promise<void> {
+    this.assertOpen();
+    const temporaryPath = join(this.directory, `${environmentFileName}.restore.tmp`);
+    writeFileDurably(temporaryPath, bytes);
+    while (this.asyncOperations.size > 0) await Promise.allSettled([...this.asyncOperations]);
+    this.assertOpen();
+    this.pending.clear();
+    const closing = this.environment.close();
+    // With no asynchronous LMDB work left the close is immediate; otherwise
+    // the backend refuses use until the new file is open.
+    if ((this.environment as unknown as { status?: string }).status !== 'closed') {
+      this.swapping = true;
+      try {
+        await closing;
+      } finally {
+        this.swapping = false;
+      }
     }
-    renameSync(temporaryPath, join(directory, environmentFileName));
-    const directoryDescriptor = openSync(directory, 'r');
-    try {
-      fsyncSync(directoryDescriptor);
-    } finally {
-      closeSync(directoryDescriptor);
-    }
+    renameSync(temporaryPath, join(this.directory, environmentFileName));
+    fsyncDirectory(this.directory);
+    [this.environment, this.buckets] = openEnvironment(this.directory, this.options);
+    this.committedIndex = this.readCommittedConsistentIndex();
+    afterSwap();
   }
 
   /** Commits, then writes LMDB's compacting copy of the file into a fresh `temporaryDirectory`; returns the copy's path. */
@@ -246,8 +264,17 @@ export class Backend {
     rmSync(temporaryDirectory, { recursive: true, force: true });
     mkdirSync(temporaryDirectory);
     // With a directory path, LMDB writes data.mdb inside it.
-    await this.environment.backup(temporaryDirectory, true);
+    await this.tracked(this.environment.backup(temporaryDirectory, true));
     return join(temporaryDirectory, environmentFileName);
+  }
+
+  private async tracked<T>(operation: Promise<T>): Promise<T> {
+    this.asyncOperations.add(operation);
+    try {
+      return await operation;
+    } finally {
+      this.asyncOperations.delete(operation);
+    }
   }
 
   /** Commits pending writes and closes the file. */
@@ -276,6 +303,7 @@ export class Backend {
 
   private assertOpen(): void {
     if (this.closed) throw new Error('backend is closed');
+    if (this.swapping) throw new Error('backend is being restored from a snapshot');
   }
 }
 
@@ -307,6 +335,27 @@ function openEnvironment(
   const buckets = new Map<BucketName, Database<Buffer, Buffer>>();
   for (const name of bucketNames) buckets.set(name, environment.openDB<Buffer, Buffer>(name, databaseOptions));
   return [environment, buckets];
+}
+
+/** Writes `bytes` to `path` and fsyncs it. */
+function writeFileDurably(path: string, bytes: Uint8Array): void {
+  const descriptor = openSync(path, 'w');
+  try {
+    for (let written = 0; written < bytes.length; ) written += writeSync(descriptor, bytes, written, bytes.length - written);
+    fsyncSync(descriptor);
+  } finally {
+    closeSync(descriptor);
+  }
+}
+
+/** Makes a rename in `directory` durable. */
+function fsyncDirectory(directory: string): void {
+  const descriptor = openSync(directory, 'r');
+  try {
+    fsyncSync(descriptor);
+  } finally {
+    closeSync(descriptor);
+  }
 }
 
 export { lockFileName as backendLockFileName, environmentFileName as backendFileName };

@@ -96,6 +96,28 @@ export class Lessor {
     return new Lessor(options);
   }
 
+  /**
+   * Forgets every lease and loads them again from the backend, whose contents
+   * were replaced (a snapshot from the leader), as etcd's lessor.Recover. Keys
+   * are attached again by the KVStore's restore, which must come after this. A
+   * primary lessor (not expected: only followers receive snapshots) tracks the
+   * recovered leases from now, as a renewal would (checkpointed remainders kept).
+   */
+  recover(): void {
+    this.leasesById.clear();
+    this.leaseIdByKey.clear();
+    this.expiryQueue.clear();
+    this.checkpointQueue.clear();
+    this.recoverFromBackend();
+    if (!this.isPrimary) return;
+    const nowMs = this.nowMs();
+    for (const lease of this.leasesById.values()) {
+      lease.refresh(nowMs, 0);
+      this.expiryQueue.registerOrUpdate(lease.id, lease.expiresAtMs);
+      this.scheduleCheckpointIfNeeded(lease);
+    }
+  }
+
   get isPrimary(): boolean {
     return this.demotedSignal !== undefined;
   }

@@ -56,14 +56,14 @@ interface ListenerEntry {
  * The server decides when the batch is committed (with the consistent index).
  */
 export class KVStore {
-  /** @internal */ readonly index: TreeIndex;
+  /** @internal Replaced by restore(). */ index: TreeIndex;
   /** @internal */ currentRevisionValue: number;
   /** @internal */ compactMainRevision: number;
   /** @internal */ activeWriteTxn: WriteTxn | undefined;
   /** @internal */ readonly options: KVStoreOptions;
   private readonly listeners: ListenerEntry[] = [];
   private prevKvListenerCount = 0;
-  private readonly compactions: CompactionRunner;
+  private compactions: CompactionRunner;
 
   private constructor(
     readonly backend: Backend,
@@ -74,21 +74,51 @@ export class KVStore {
     this.index = restored.index;
     this.currentRevisionValue = restored.currentRevision;
     this.compactMainRevision = restored.compactRevision;
-    this.compactions = new CompactionRunner(backend, options.compactionBatchSize ?? 1000, options.scheduleCompactionStep);
-    if (options.onKeyLeaseChange !== undefined) {
-      for (const keyIndex of this.index.keyIndexes()) {
-        if (keyIndex.lease !== 0 && keyIndex.isLive()) options.onKeyLeaseChange(keyIndex.keyString, 0, keyIndex.lease);
-      }
-    }
-    if (restored.unfinishedCompactRevision !== undefined) {
-      // A compaction was scheduled before a crash or shutdown: finish it.
-      this.compact(restored.unfinishedCompactRevision);
-    }
+    this.compactions = this.newCompactionRunner();
+    this.finishLoading(restored.unfinishedCompactRevision);
   }
 
   /** Opens the store on `backend`, rebuilding the key index from its key bucket. */
   static open(backend: Backend, options: KVStoreOptions = {}): KVStore {
     return new KVStore(backend, options);
+  }
+
+  /**
+   * Rebuilds the key index, the current and the compacted revision from the
+   * backend, whose contents were replaced (Backend.restore), as etcd's
+   * store.Restore does; the same object goes on serving, and event listeners
+   * stay subscribed (they get no events for the restored revisions). A
+   * physical compaction in progress stops (its `done` rejects): it was for the
+   * old contents; one left unfinished in the new contents runs again. Leased
+   * keys are attached again through `onKeyLeaseChange` (recover the lessor
+   * first). Call it between write transactions.
+   */
+  restore(): void {
+    if (this.activeWriteTxn !== undefined) throw new Error('mvcc: cannot restore during a write transaction');
+    this.compactions.stop();
+    const restored = restoreIndex(this.backend);
+    this.index = restored.index;
+    this.currentRevisionValue = restored.currentRevision;
+    this.compactMainRevision = restored.compactRevision;
+    this.compactions = this.newCompactionRunner();
+    this.finishLoading(restored.unfinishedCompactRevision);
+  }
+
+  private newCompactionRunner(): CompactionRunner {
+    return new CompactionRunner(this.backend, this.options.compactionBatchSize ?? 1000, this.options.scheduleCompactionStep);
+  }
+
+  private finishLoading(unfinishedCompactRevision: number | undefined): void {
+    const onKeyLeaseChange = this.options.onKeyLeaseChange;
+    if (onKeyLeaseChange !== undefined) {
+      for (const keyIndex of this.index.keyIndexes()) {
+        if (keyIndex.lease !== 0 && keyIndex.isLive()) onKeyLeaseChange(keyIndex.keyString, 0, keyIndex.lease);
+      }
+    }
+    if (unfinishedCompactRevision !== undefined) {
+      // A compaction was scheduled before a crash or shutdown: finish it.
+      this.compact(unfinishedCompactRevision);
+    }
   }
 
   /** Revision of the last write transaction that changed something (1 on a new store). */

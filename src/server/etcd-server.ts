@@ -74,7 +74,8 @@ export class EtcdServer {
     readonly config: MemberConfig,
     private readonly logger: Logger,
     private readonly storage: MemberStorage,
-    private stateMachine: StateMachine,
+    /** One for the member's life: a snapshot from the leader restores it in place. */
+    private readonly stateMachine: StateMachine,
     clock: ServerClock,
     peerSocketFactory: SocketFactory,
   ) {
@@ -110,7 +111,6 @@ export class EtcdServer {
       this.applied,
       { retryIntervalMs: Math.max(100, config.electionTimeoutMs / 2), timeoutMs: this.requestTimeoutMs },
     );
-    const server = this;
     this.peers = new ClusterPeers(
       storage.memberId,
       storage.clusterId,
@@ -155,10 +155,7 @@ export class EtcdServer {
       },
     });
     this.leaseUpkeep = new LeaseUpkeep({
-      // A getter: a snapshot from the leader replaces the state machine.
-      get lessor() {
-        return server.stateMachine.lessor;
-      },
+      lessor: stateMachine.lessor,
       proposeRevoke: (id) => this.propose({ lease_revoke: { ID: id } }),
       ...(config.enableLeaseCheckpoint ? { proposeCheckpoint: (request: LeaseCheckpointRequest) => this.propose({ lease_checkpoint: request }) } : {}),
       onError: (error) => this.logger.child('etcdserver/server.go').warn('failed to revoke lease', { error }),
@@ -418,14 +415,16 @@ export class EtcdServer {
   }
 
   /**
-   * A follower behind the leader's compacted log: replace the whole state
-   * machine with the leader's database copy, then record the snapshot.
+   * A follower behind the leader's compacted log: restore the state machine
+   * in place from the leader's database copy (open watch streams stay and
+   * catch up), then record the snapshot. The applied index comes from the new
+   * backend: the copy may hold entries past the snapshot's index.
    */
   private async restoreFromSnapshot(snapshot: Snapshot): Promise<void> {
     const { members, database } = decodeSnapshotData(snapshot.data);
     const logger = this.logger.child('etcdserver/server.go');
     logger.info('applying snapshot', { 'incoming-leader-snapshot-index': snapshot.metadata.index, 'database-bytes': database.length });
-    this.stateMachine = await this.stateMachine.replaceWith(database);
+    await this.stateMachine.restore(database);
     await this.storage.saveReceivedSnapshot(snapshot.metadata, members);
     this.applied.advanceTo(Math.max(snapshot.metadata.index, this.stateMachine.consistentIndex()));
     this.peers.syncMembers(this.storage.members());

@@ -6,12 +6,14 @@
 // or once it holds --backend-batch-limit writes, never in the middle of a
 // section; reads see it at once. A restart resumes after the last entry whose
 // effects were committed, and replays the rest from the WAL, which keeps
-// every entry the backend has not been synced past.
+// every entry the backend has not been synced past. A snapshot from the
+// leader restores all of it in place (restore()): the objects live as long as
+// the member, so whoever holds them (watch streams included) keeps them.
 
 import type { Logger } from '../pkg/logger.js';
 import { Backend } from '../backend/index.js';
 import { EtcdError, KVStore } from '../mvcc/index.js';
-import { WatchableStore } from '../mvcc/watch/index.js';
+import { WatchableStore, type WatchScheduler } from '../mvcc/watch/index.js';
 import { LeaseError, Lessor, applyLeaseCheckpoint, applyLeaseGrant, applyLeaseRevoke, type LessorClock, type LeaseCheckpointRequest } from '../lease/index.js';
 import { KVApplier, type RangeRequest, type RangeResponse, type ResponseHeader } from './apply/index.js';
 import type { InternalRaftRequest } from './internal-request.js';
@@ -31,6 +33,8 @@ export interface StateMachineOptions {
   backendBatchLimit: number;
   /** A scheduled commit failed: the member cannot go on. */
   onCommitFailure(error: unknown): void;
+  /** Runs the watchable store's deferred work (tests pass a virtual clock); default timers. */
+  watchScheduler?: WatchScheduler;
 }
 
 export class StateMachine {
@@ -68,7 +72,8 @@ export class StateMachine {
       'consistent-term': term,
       'restored-leases': lessor.leaseCount,
     });
-    return new StateMachine(options, backend, lessor, store, new WatchableStore(store), applier);
+    const watchableStore = new WatchableStore(store, options.watchScheduler ? { scheduler: options.watchScheduler } : {});
+    return new StateMachine(options, backend, lessor, store, watchableStore, applier);
   }
 
   /** A consistent copy of the backend, for a member restored from a snapshot. */
@@ -77,13 +82,32 @@ export class StateMachine {
   }
 
   /**
-   * Closes this state machine (its watchers end; clients watch again) and
-   * opens one on a leader's database copy.
+   * Restores this state machine in place from a leader's database copy, as
+   * etcd's applySnapshot: the backend takes the new contents, the lessor
+   * recovers its leases, the MVCC store rebuilds its index and revisions (and
+   * attaches leased keys again), and every synced watcher goes back to catching
+   * up from its next revision. The consistent index is the new backend's.
+   * Call it between apply sections.
    */
-  async replaceWith(database: Uint8Array): Promise<StateMachine> {
-    await this.close();
-    Backend.replaceDatabase(this.options.directory, database);
-    return StateMachine.open(this.options);
+  async restore(database: Uint8Array): Promise<void> {
+    clearTimeout(this.commitTimer);
+    this.commitTimer = undefined;
+    const logger = this.options.logger.child('etcdserver/server.go');
+    await this.backend.restore(database, () => {
+      // The lessor before the store: the store's restore attaches keys to leases.
+      this.lessor.recover();
+      this.store.restore();
+      this.watchableStore.restore();
+    });
+    const { index, term } = this.backend.consistentIndex();
+    logger.info('restored lease store', { 'restored-leases': this.lessor.leaseCount });
+    logger.info('restored mvcc store', {
+      'current-revision': this.store.currentRevision,
+      'compact-revision': this.store.compactRevision,
+      'consistent-index': index,
+      'consistent-term': term,
+      'watchers-to-catch-up': this.watchableStore.watcherCounts.unsynced,
+    });
   }
 
   /** Index of the last Raft entry whose effects the backend holds. */
@@ -112,7 +136,12 @@ export class StateMachine {
       if (request.compaction) {
         const outcome = this.applier.compaction(request.compaction);
         const response = this.withHeader(outcome.response, header);
-        return outcome.physical ? outcome.done.then(() => response) : response;
+        if (!outcome.physical) return response;
+        const answered = outcome.done.then(() => response);
+        // Only a proposer waits for it; a restore from a snapshot stops the
+        // compaction (its rejection must not go unhandled where nobody waits).
+        answered.catch(() => undefined);
+        return answered;
       }
       if (request.lease_grant) return { ...applyLeaseGrant(this.lessor, request.lease_grant), header: header(this.store.currentRevision) };
       if (request.lease_revoke) {

@@ -16,8 +16,6 @@ import type { WatchableStore } from './watchable-store.js';
 export class WatchStream {
   /** Called from the scheduler (never inside a write) when responses wait in the queue. */
   onReadable: (() => void) | undefined;
-  /** Called once when the stream closes, whoever closed it (the store closes its streams when it is replaced). */
-  onClosed: (() => void) | undefined;
   private readonly watchers = new Map<number, Watcher>();
   private nextWatchId = 0;
   private queue: WatchResponse[] = [];
@@ -135,7 +133,6 @@ export class WatchStream {
     this.readableTask.cancel();
     this.progressTask.cancel();
     this.store.streamClosed(this);
-    this.onClosed?.();
   }
 
   /** @internal Queues a response unless the queue is full. */

@@ -120,6 +120,25 @@ export class WatchableStore {
     this.victimTask.cancel();
   }
 
+  /**
+   * After the KVStore was restored from a snapshot (KVStore.restore), as etcd's
+   * watchableStore.Restore: every synced watcher becomes unsynced, so the next
+   * catch-up pass serves it from its next revision against the new history
+   * (each event once, in order) or, if that revision is now compacted, sends
+   * it the compacted response. Unsynced watchers and victims go on as they
+   * were; a watcher whose next revision is still ahead of the store goes back
+   * to the synced group at that pass. Streams stay open.
+   */
+  restore(): void {
+    if (this.closed) return;
+    for (const watcher of [...this.synced.values()]) {
+      this.synced.delete(watcher);
+      watcher.state = 'unsynced';
+      this.unsynced.add(watcher);
+    }
+    if (this.unsynced.size > 0) this.syncTask.request(0);
+  }
+
   /** @internal */
   addWatcher(watcher: Watcher): void {
     const currentRevision = this.kv.currentRevision;
@@ -210,6 +229,13 @@ export class WatchableStore {
           this.unsynced.delete(watcher);
           watcher.state = 'compacted';
         }
+        continue;
+      }
+      if (watcher.minRevision > currentRevision) {
+        // Nothing to catch up (moved here by restore with a next revision the
+        // store has not reached): wait for it among the synced.
+        this.unsynced.delete(watcher);
+        this.moveToSynced(watcher);
         continue;
       }
       chosen.add(watcher);
