@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../pkg/logger.js';
 import { requestTimeoutMs, type MemberConfig } from './config.js';
-import { ConfChangeType, ProposalDroppedError, Role, type Entry, type SoftState, type Ready, type Snapshot, EntryType } from '../raft/types.js';
+import { ConfChangeType, ProposalDroppedError, Role, type Entry, type SoftState, type Ready, type Snapshot } from '../raft/types.js';
 import { RaftLoop } from './raft-loop.js';
 import { WaitRegistry } from './wait.js';
 import { RequestIdGenerator } from './request-id.js';
@@ -37,6 +37,8 @@ import type {
 import type { MemberRecord } from './membership/member-record.js';
 import { computeMemberId, formatId, raftIdOf, urlString } from './membership/ids.js';
 import { ClusterPeers } from './cluster-peers.js';
+import { ProposalChannel } from './proposal-channel.js';
+import { EntryApplier } from './entry-applier.js';
 import { tcpSocketFactory, type SocketFactory } from '../transport/index.js';
 import { decodeSnapshotData } from './snapshot-data.js';
 
@@ -66,6 +68,8 @@ export class EtcdServer {
   private leaseUpkeepTimer: NodeJS.Timeout | undefined;
   private unlockDataDir: () => void = () => undefined;
   private readonly peers: ClusterPeers;
+  /** Applies every committed entry: requests, conf changes, member attributes. */
+  private readonly applier: EntryApplier;
   /** MemberAdd/Remove/Update/Promote and MoveLeader. */
   readonly membership: MemberChanges;
   private readonly removedListeners: Array<() => void> = [];
@@ -78,6 +82,7 @@ export class EtcdServer {
     private readonly stateMachine: StateMachine,
     clock: ServerClock,
     peerSocketFactory: SocketFactory,
+    proposals: ProposalChannel,
   ) {
     this.requestIds = new RequestIdGenerator(storage.memberId, clock.nowMs());
     this.applied = new AppliedIndexWaiter(stateMachine.consistentIndex());
@@ -154,10 +159,22 @@ export class EtcdServer {
         this.loop.schedule();
       },
     });
+    this.applier = new EntryApplier({
+      stateMachine,
+      storage,
+      peers: this.peers,
+      logger,
+      leadsTermOf: (entry) => this.softState.role === Role.Leader && entry.term === this.storage.raftNode.term,
+      onOwnLeaderEntryApplied: () => this.stateMachine.lessor.promote(config.electionTimeoutMs),
+      onLocalMemberRemoved: () => {
+        for (const listener of this.removedListeners.splice(0)) setImmediate(listener);
+      },
+      header: (revision) => this.header(revision),
+    });
     this.leaseUpkeep = new LeaseUpkeep({
       lessor: stateMachine.lessor,
-      proposeRevoke: (id) => this.propose({ lease_revoke: { ID: id } }),
-      ...(config.enableLeaseCheckpoint ? { proposeCheckpoint: (request: LeaseCheckpointRequest) => this.propose({ lease_checkpoint: request }) } : {}),
+      proposeRevoke: (id) => proposals.propose({ lease_revoke: { ID: id } }),
+      ...(config.enableLeaseCheckpoint ? { proposeCheckpoint: (request: LeaseCheckpointRequest) => proposals.propose({ lease_checkpoint: request }) } : {}),
       onError: (error) => this.logger.child('etcdserver/server.go').warn('failed to revoke lease', { error }),
     });
   }
@@ -170,10 +187,10 @@ export class EtcdServer {
     const unlockDataDir = lockDataDir(join(config.dataDir, 'member'));
     const storage = await MemberStorage.open(config, logger, random, peerSocketFactory);
     const requestTimeout = requestTimeoutMs(config);
-    // The lessor needs the member to propose checkpoints; the member is made after it.
-    let member: EtcdServer | undefined;
+    // The lessor proposes checkpoints, and is made before the member: it gets the channel the member binds.
+    const proposals = new ProposalChannel();
     const proposeLeaseCheckpoint = config.enableLeaseCheckpoint
-      ? (request: LeaseCheckpointRequest) => member!.propose({ lease_checkpoint: request }).then(() => undefined)
+      ? (request: LeaseCheckpointRequest) => proposals.propose({ lease_checkpoint: request }).then(() => undefined)
       : undefined;
     const stateMachine = StateMachine.open({
       directory: join(config.dataDir, 'member', 'snap'),
@@ -190,8 +207,8 @@ export class EtcdServer {
         process.exit(1);
       },
     });
-    const server = new EtcdServer(config, logger, storage, stateMachine, clock, peerSocketFactory);
-    member = server;
+    const server = new EtcdServer(config, logger, storage, stateMachine, clock, peerSocketFactory, proposals);
+    proposals.bind((request) => server.propose(request));
     server.unlockDataDir = unlockDataDir;
     await server.peers.start();
     server.peers.syncMembers(storage.members());
@@ -436,35 +453,9 @@ export class EtcdServer {
   }
 
   private async applyEntries(entries: Entry[]): Promise<void> {
-    const outcomes: Array<[bigint, unknown]> = [];
     // After a restart Raft re-delivers the whole log; the backend already
-    // holds everything up to its consistent index, but Raft's membership is
-    // rebuilt from the ConfChange entries every time.
-    const alreadyApplied = this.stateMachine.consistentIndex();
-    for (const entry of entries) {
-      if (entry.type === EntryType.ConfChange) {
-        const context = this.applyConfChange(entry);
-        if (context?.requestId) outcomes.push([BigInt(context.requestId), null]);
-        continue;
-      }
-      if (entry.data.length === 0) {
-        // A new leader's empty entry: once it applies, this leader's lessor takes over expiry.
-        if (this.softState.role === Role.Leader && entry.term === this.storage.raftNode.term) {
-          this.stateMachine.lessor.promote(this.config.electionTimeoutMs);
-        }
-        continue;
-      }
-      const request = internalRequestCodec.decode(entry.data);
-      const id = BigInt(request.header?.ID ?? 0);
-      if (request.cluster_member_attr_set) {
-        // Like ConfChanges, the member table is rebuilt from the log on every start.
-        this.storage.setMemberAttributes(request.cluster_member_attr_set);
-        outcomes.push([id, null]);
-        continue;
-      }
-      if (entry.index <= alreadyApplied) continue; // its effects are in the backend already
-      outcomes.push([id, this.stateMachine.apply(request, (revision) => this.header(revision))]);
-    }
+    // holds everything up to its consistent index.
+    const outcomes = this.applier.apply(entries, this.stateMachine.consistentIndex());
     const last = entries[entries.length - 1]!;
     this.stateMachine.endApplySection(last.index, last.term);
     this.applied.advanceTo(last.index);
@@ -474,17 +465,6 @@ export class EtcdServer {
     if (this.config.snapshotCount > 0 && this.storage.entriesSinceSnapshot(last.index) >= this.config.snapshotCount) {
       await this.storage.snapshot(last.index, () => this.stateMachine.backend.forceSync());
     }
-  }
-
-  private applyConfChange(entry: Entry): MemberContext | undefined {
-    const { type, memberId, member, context } = this.storage.applyConfChangeEntry(entry);
-    if (type === ConfChangeType.RemoveNode) this.peers.remove(memberId);
-    else this.peers.addOrUpdate(memberId, member?.peerUrls ?? []);
-    if (type === ConfChangeType.RemoveNode && memberId === this.memberId) {
-      this.logger.child('etcdserver/server.go').warn('the member has been permanently removed from the cluster', { 'local-member-id': formatId(this.memberId) });
-      for (const listener of this.removedListeners.splice(0)) setImmediate(listener);
-    }
-    return context;
   }
 
   /** Calls `listener` once this member has been removed from the cluster (it then stops serving). */

@@ -5,37 +5,15 @@
 
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { StateMachine, type StateMachineOptions } from '../../src/server/state-machine.js';
 import type { InternalRaftRequest } from '../../src/server/internal-request.js';
-import { silentLogger } from '../../src/pkg/logger.js';
 import { waitFor } from '../support/wait-for.js';
 import { putRequest, rangeRequest } from './apply/requests.js';
+import { removeStateMachineDirectories, testStateMachineOptions } from './state-machine-options.js';
 
-const directories: string[] = [];
-after(() => {
-  for (const directory of directories) rmSync(directory, { recursive: true, force: true });
-});
+after(removeStateMachineDirectories);
 
-function options(overrides: Partial<StateMachineOptions>): StateMachineOptions {
-  const directory = mkdtempSync(join(tmpdir(), 'backend-batch-'));
-  directories.push(directory);
-  return {
-    directory,
-    logger: silentLogger,
-    clock: { nowMs: () => 0 },
-    minLeaseTtlSeconds: 5,
-    expiredLeaseRetryIntervalMs: 1000,
-    backendBatchIntervalMs: 100,
-    backendBatchLimit: 10_000,
-    onCommitFailure: (error) => {
-      throw error;
-    },
-    ...overrides,
-  };
-}
+const options = (overrides: Partial<StateMachineOptions>): StateMachineOptions => testStateMachineOptions('backend-batch', overrides);
 
 const header = (revision: number) => ({ cluster_id: '1', member_id: '1', revision, raft_term: 1 });
 

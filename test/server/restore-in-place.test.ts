@@ -8,22 +8,16 @@
 
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { StateMachine } from '../../src/server/state-machine.js';
 import type { InternalRaftRequest } from '../../src/server/internal-request.js';
-import { silentLogger } from '../../src/pkg/logger.js';
 import type { Event } from '../../src/mvcc/index.js';
 import type { WatchResponse, WatchStream } from '../../src/mvcc/watch/index.js';
 import { VirtualScheduler } from '../mvcc/watch/virtual-scheduler.js';
 import { describe as describeEvent, takeAll } from '../mvcc/watch/watch-fixture.js';
 import { deleteRequest, putRequest, rangeRequest } from './apply/requests.js';
+import { removeStateMachineDirectories, testStateMachineOptions } from './state-machine-options.js';
 
-const directories: string[] = [];
-after(() => {
-  for (const directory of directories) rmSync(directory, { recursive: true, force: true });
-});
+after(removeStateMachineDirectories);
 
 const bytes = (text: string): Buffer => Buffer.from(text, 'latin1');
 const header = (revision: number) => ({ cluster_id: '1', member_id: '1', revision, raft_term: 1 });
@@ -35,21 +29,7 @@ class Member {
   readonly machine: StateMachine;
 
   constructor(name: string) {
-    const directory = mkdtempSync(join(tmpdir(), `restore-in-place-${name}-`));
-    directories.push(directory);
-    this.machine = StateMachine.open({
-      directory,
-      logger: silentLogger,
-      clock: { nowMs: () => 0 },
-      minLeaseTtlSeconds: 5,
-      expiredLeaseRetryIntervalMs: 1000,
-      backendBatchIntervalMs: 3_600_000,
-      backendBatchLimit: 10_000,
-      onCommitFailure: (error) => {
-        throw error;
-      },
-      watchScheduler: this.scheduler,
-    });
+    this.machine = StateMachine.open(testStateMachineOptions(`restore-in-place-${name}`, { backendBatchIntervalMs: 3_600_000, watchScheduler: this.scheduler }));
   }
 
   async apply(entries: InternalRaftRequest[]): Promise<void> {

@@ -1,0 +1,81 @@
+// The one place every committed entry is applied, whatever it carries, in
+// log order: conf changes (Raft's configuration and the member table, then
+// the peer links), member attributes (a member's name and client URLs), a
+// new leader's empty entry (its lessor takes over expiry), and requests,
+// through the state machine. It says what each waiting proposer is owed;
+// the member resolves the waits once the batch is applied.
+
+import { ConfChangeType, EntryType, type Entry } from '../raft/types.js';
+import type { Logger } from '../pkg/logger.js';
+import { internalRequestCodec } from './internal-request.js';
+import type { ResponseHeader } from './apply/index.js';
+import type { MemberStorage } from './member-storage.js';
+import type { StateMachine } from './state-machine.js';
+import type { ClusterPeers } from './cluster-peers.js';
+import { formatId } from './membership/ids.js';
+
+/** What a proposer gets back: a response, an EtcdError, or null for a membership change. */
+export type ApplyOutcome = unknown;
+
+export interface EntryApplierParts {
+  stateMachine: StateMachine;
+  storage: Pick<MemberStorage, 'applyConfChangeEntry' | 'setMemberAttributes' | 'memberId'>;
+  peers: Pick<ClusterPeers, 'remove' | 'addOrUpdate'>;
+  logger: Logger;
+  /** Whether this member leads the term of `entry` (its own empty entry has then been committed). */
+  leadsTermOf(entry: Entry): boolean;
+  /** This member's own empty entry of its term applied: its lessor takes over lease expiry. */
+  onOwnLeaderEntryApplied(): void;
+  /** This member was removed from the cluster. */
+  onLocalMemberRemoved(): void;
+  header(revision: number): ResponseHeader;
+}
+
+export class EntryApplier {
+  constructor(private readonly parts: EntryApplierParts) {}
+
+  /**
+   * Applies `entries` (one apply section) and returns, by request id, what
+   * each proposer is owed. Entries at or below `alreadyApplied` had their
+   * effects on the backend before a restart: requests among them are skipped,
+   * but conf changes and member attributes are applied again, since the
+   * member table and Raft's configuration are rebuilt from the log.
+   */
+  apply(entries: readonly Entry[], alreadyApplied: number): Array<[bigint, ApplyOutcome]> {
+    const outcomes: Array<[bigint, ApplyOutcome]> = [];
+    for (const entry of entries) {
+      if (entry.type === EntryType.ConfChange) {
+        const requestId = this.applyConfChange(entry);
+        if (requestId !== undefined) outcomes.push([requestId, null]);
+        continue;
+      }
+      if (entry.data.length === 0) {
+        if (this.parts.leadsTermOf(entry)) this.parts.onOwnLeaderEntryApplied();
+        continue;
+      }
+      const request = internalRequestCodec.decode(entry.data);
+      const id = BigInt(request.header?.ID ?? 0);
+      if (request.cluster_member_attr_set) {
+        this.parts.storage.setMemberAttributes(request.cluster_member_attr_set);
+        outcomes.push([id, null]);
+        continue;
+      }
+      if (entry.index <= alreadyApplied) continue;
+      outcomes.push([id, this.parts.stateMachine.apply(request, this.parts.header)]);
+    }
+    return outcomes;
+  }
+
+  /** Applies a conf change; returns the proposer's request id, if the change carried one. */
+  private applyConfChange(entry: Entry): bigint | undefined {
+    const { type, memberId, member, context } = this.parts.storage.applyConfChangeEntry(entry);
+    if (type === ConfChangeType.RemoveNode) this.parts.peers.remove(memberId);
+    else this.parts.peers.addOrUpdate(memberId, member?.peerUrls ?? []);
+    if (type === ConfChangeType.RemoveNode && memberId === this.parts.storage.memberId) {
+      this.parts.logger.child('etcdserver/server.go').warn('the member has been permanently removed from the cluster', { 'local-member-id': formatId(memberId) });
+      this.parts.onLocalMemberRemoved();
+    }
+    // The proposer's request id travels in the context as a decimal string.
+    return context?.requestId ? BigInt(context.requestId) : undefined;
+  }
+}

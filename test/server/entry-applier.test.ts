@@ -1,0 +1,80 @@
+// The entry applier takes every kind of committed entry in log order: conf
+// changes, member attributes, a leader's empty entry and requests, and says
+// what each proposer is owed. A real state machine; the member table and
+// peer links are recorded.
+
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { StateMachine } from '../../src/server/state-machine.js';
+import { EntryApplier } from '../../src/server/entry-applier.js';
+import { internalRequestCodec, type InternalRaftRequest } from '../../src/server/internal-request.js';
+import { ConfChangeType, EntryType, type Entry } from '../../src/raft/types.js';
+import { silentLogger } from '../../src/pkg/logger.js';
+import type { AppliedMemberChange } from '../../src/server/member-storage.js';
+import { putRequest, rangeRequest } from './apply/requests.js';
+import { removeStateMachineDirectories, testStateMachineOptions } from './state-machine-options.js';
+
+after(removeStateMachineDirectories);
+
+function openStateMachine(): StateMachine {
+  return StateMachine.open(testStateMachineOptions('entry-applier', { backendBatchIntervalMs: 3_600_000 }));
+}
+
+const LOCAL = 0x8e9e05c52164694dn;
+const OTHER = 0x91bc3c398fb3c146n;
+
+function requestEntry(index: number, request: InternalRaftRequest): Entry {
+  return { term: 2, index, type: EntryType.Normal, data: internalRequestCodec.encode(request) };
+}
+
+describe('entry applier', () => {
+  it('applies conf changes, member attributes, the leader entry and requests in order', () => {
+    const stateMachine = openStateMachine();
+    const events: string[] = [];
+    const confChanges: AppliedMemberChange[] = [
+      { type: ConfChangeType.AddNode, memberId: OTHER, member: { id: OTHER, name: '', peerUrls: ['http://10.0.0.2:2380'], clientUrls: [], isLearner: false }, context: { id: OTHER.toString(16), name: '', peerUrls: ['http://10.0.0.2:2380'], isLearner: false, requestId: '77' } },
+      { type: ConfChangeType.RemoveNode, memberId: LOCAL, member: undefined, context: undefined },
+    ];
+    const applier = new EntryApplier({
+      stateMachine,
+      storage: {
+        memberId: LOCAL,
+        applyConfChangeEntry: () => confChanges.shift()!,
+        setMemberAttributes: (request) => events.push(`attributes ${request.member_attributes.name}`),
+      },
+      peers: {
+        addOrUpdate: (memberId, urls) => events.push(`peer ${memberId.toString(16)} ${urls.join(',')}`),
+        remove: (memberId) => events.push(`remove peer ${memberId.toString(16)}`),
+      },
+      logger: silentLogger,
+      leadsTermOf: (entry) => entry.term === 2,
+      onOwnLeaderEntryApplied: () => events.push('leader entry'),
+      onLocalMemberRemoved: () => events.push('local member removed'),
+      header: (revision) => ({ cluster_id: 1, member_id: 2, revision, raft_term: 2 }),
+    });
+    const outcomes = applier.apply(
+      [
+        { term: 2, index: 1, type: EntryType.Normal, data: new Uint8Array() },
+        { term: 2, index: 2, type: EntryType.ConfChange, data: new Uint8Array([1]) },
+        requestEntry(3, { header: { ID: 5 }, cluster_member_attr_set: { member_ID: OTHER.toString(16), member_attributes: { name: 'm2', client_urls: [] } } } as unknown as InternalRaftRequest),
+        requestEntry(4, { header: { ID: 6 }, put: putRequest('skipped', 'already in the backend') }),
+        requestEntry(5, { header: { ID: 7 }, put: putRequest('k', 'v') }),
+        { term: 2, index: 6, type: EntryType.ConfChange, data: new Uint8Array([1]) },
+      ],
+      4,
+    );
+    assert.deepEqual(events, ['leader entry', 'peer 91bc3c398fb3c146 http://10.0.0.2:2380', 'attributes m2', 'remove peer 8e9e05c52164694d', 'local member removed']);
+    assert.deepEqual(
+      outcomes.map(([id]) => id),
+      [77n, 5n, 7n],
+      'the conf change owes its proposer, the attributes theirs, the put its own; the entry at the applied index owes nothing',
+    );
+    assert.equal(outcomes[0]![1], null);
+    assert.equal(outcomes[1]![1], null);
+    const put = outcomes[2]![1] as { header: { revision: number } };
+    assert.equal(put.header.revision, 2);
+    const range = stateMachine.range(rangeRequest('k'));
+    assert.equal(range.kvs.length, 1);
+    assert.equal(stateMachine.range(rangeRequest('skipped')).kvs.length, 0);
+  });
+});
