@@ -9,6 +9,16 @@ import type { LoadedTls } from '../tls/tls-info.js';
 
 export type ForwardedService = 'Cluster' | 'Lease';
 
+/**
+ * gRPC credentials for one member calling another's client port: its own
+ * client-port certificate, and the trusted CA. A generated certificate
+ * (--auto-tls) cannot be verified by anyone, so it is not, as in etcd.
+ */
+export function memberTlsCredentials(clientTls: LoadedTls): grpc.ChannelCredentials {
+  const { ca, key, cert, info } = clientTls;
+  return grpc.credentials.createSsl(ca ?? null, key, cert, info.selfSigned ? { rejectUnauthorized: false } : {});
+}
+
 export class LeaderForwarding {
   private readonly clients = new Map<string, grpc.Client>();
 
@@ -42,9 +52,7 @@ export class LeaderForwarding {
 
   private credentialsFor(url: string): grpc.ChannelCredentials {
     if (!url.startsWith('https://') || !this.clientTls) return grpc.credentials.createInsecure();
-    const { ca, key, cert, info } = this.clientTls;
-    // A generated certificate cannot be verified by anyone, as with etcd's --auto-tls.
-    return grpc.credentials.createSsl(ca ?? null, key, cert, info.selfSigned ? { rejectUnauthorized: false } : {});
+    return memberTlsCredentials(this.clientTls);
   }
 
   private clientFor(service: ForwardedService): grpc.Client | undefined {

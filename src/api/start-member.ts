@@ -15,7 +15,7 @@ import { leaseService } from './lease-service.js';
 import { listenForClients, type ClientListener } from './client-listener.js';
 import { bindHostOf } from '../pkg/url-host.js';
 import { httpRoutes } from './http-routes.js';
-import { LeaderForwarding } from './leader-forwarding.js';
+import { LeaderForwarding, memberTlsCredentials } from './leader-forwarding.js';
 import { LeaseForwarding } from './lease-forwarding.js';
 import { ETCD_API_VERSION, requestTimeoutMs } from '../server/config.js';
 import { PACKAGE_VERSION } from '../pkg/version.js';
@@ -167,8 +167,7 @@ function clientAddresses(urls: readonly URL[]): ClientAddress[] {
 /** --experimental-initial-corrupt-check: this member's KV hash against its peers' at the same revision. */
 async function checkAgainstPeers(server: EtcdServer, config: MemberConfig, memberTls: MemberTls, logger: Logger): Promise<void> {
   const timeoutMs = requestTimeoutMs(config);
-  const tls = memberTls.client;
-  const credentials = tls ? grpc.credentials.createSsl(tls.ca ?? null, tls.key, tls.cert, tls.info.selfSigned ? { rejectUnauthorized: false } : {}) : undefined;
+  const credentials = memberTls.client ? memberTlsCredentials(memberTls.client) : undefined;
   const local = hashKv(server.watchableStore.kv, 0);
   await checkInitialHashKv({
     localMemberId: server.memberId,
