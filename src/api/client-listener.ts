@@ -18,6 +18,7 @@ import { silentLogger, type Logger } from '../pkg/logger.js';
 import { refusalOfPeerCertificate, serverTlsOptions, type LoadedTls } from '../tls/tls-info.js';
 import { describeTlsError } from '../tls/tls-errors.js';
 import { handOffHttp2Connection } from './http2/handoff.js';
+import type { ClientCertificateNames } from './callers.js';
 
 const HTTP2_PREFACE_START = Buffer.from('PRI ');
 const TLS_HANDSHAKE_RECORD = 0x16;
@@ -43,6 +44,8 @@ export interface ClientListenerOptions {
   grpcInjector: ConnectionInjector;
   httpHandler: http.RequestListener;
   logger?: Logger;
+  /** Where the common names of verified client certificates are recorded, for auth by certificate. */
+  certificateNames?: ClientCertificateNames;
 }
 
 export async function listenForClients(options: ClientListenerOptions): Promise<ClientListener> {
@@ -64,7 +67,7 @@ export async function listenForClients(options: ClientListenerOptions): Promise<
     } else httpServer.emit('connection', streamStartingWith(socket, socket.read() as Buffer));
   };
 
-  const tlsServer = options.tls === undefined ? undefined : createClientTlsServer(options.tls, logger, route);
+  const tlsServer = options.tls === undefined ? undefined : createClientTlsServer(options.tls, logger, route, options.certificateNames);
 
   const tcpServer = net.createServer((socket) => {
     sockets.add(socket);
@@ -111,7 +114,12 @@ export async function listenForClients(options: ClientListenerOptions): Promise<
   };
 }
 
-function createClientTlsServer(loaded: LoadedTls, logger: Logger, route: (socket: net.Socket, firstChunk: Buffer) => void): tls.Server {
+function createClientTlsServer(
+  loaded: LoadedTls,
+  logger: Logger,
+  route: (socket: net.Socket, firstChunk: Buffer) => void,
+  certificateNames: ClientCertificateNames | undefined,
+): tls.Server {
   const server = tls.createServer({
     ...serverTlsOptions(loaded),
     handshakeTimeout: CLIENT_TLS_HANDSHAKE_TIMEOUT_MS,
@@ -126,6 +134,13 @@ function createClientTlsServer(loaded: LoadedTls, logger: Logger, route: (socket
       logger.warn('rejected connection', { 'remote-addr': `${socket.remoteAddress}:${socket.remotePort}`, 'server-name': socket.servername || '', error: refusal });
       socket.destroy();
       return;
+    }
+    // A certificate that passed the checks above names its user (etcd's AuthInfoFromTLS).
+    const commonName = certificateNames && loaded.info.clientCertAuth ? socket.getPeerCertificate().subject?.CN : undefined;
+    if (certificateNames && typeof commonName === 'string' && commonName !== '') {
+      const peer = `${socket.remoteAddress}:${socket.remotePort}`;
+      certificateNames.record(peer, commonName);
+      socket.once('close', () => certificateNames.forget(peer));
     }
     socket.once('data', (firstChunk: Buffer) => route(socket, firstChunk));
   });

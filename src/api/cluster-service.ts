@@ -7,6 +7,16 @@ import type { EtcdServer } from '../server/etcd-server.js';
 import type { MemberRecord } from '../server/membership/member-record.js';
 import type { LeaderForwarding } from './leader-forwarding.js';
 import { unary } from './unary.js';
+import { tokenOf, type Callers } from './callers.js';
+import { Metadata } from '@grpc/grpc-js';
+
+/** The leader checks the caller again: the token goes along. */
+function forwardedMetadata(incoming: Metadata): Metadata {
+  const metadata = new Metadata();
+  const token = tokenOf(incoming);
+  if (token !== undefined) metadata.set('token', token);
+  return metadata;
+}
 
 interface WireMember {
   ID: string;
@@ -20,19 +30,29 @@ function wireMember(member: MemberRecord): WireMember {
   return { ID: member.id.toString(), name: member.name, peerURLs: member.peerUrls, clientURLs: member.clientUrls, isLearner: member.isLearner };
 }
 
-export function clusterService(server: EtcdServer, forwarding: LeaderForwarding): UntypedServiceImplementation {
+// Membership changes need root once auth is on (etcd's checkMembershipOperationPermission); the list does not.
+export function clusterService(server: EtcdServer, forwarding: LeaderForwarding, callers: Callers): UntypedServiceImplementation {
   const header = () => server.header(server.currentRevision());
   const list = (members: MemberRecord[]) => ({ header: header(), members: members.map(wireMember) });
+  const requireAdmin = (call: Parameters<Callers['of']>[0]) => server.requireAdmin(callers.of(call));
   return {
     MemberList: unary(() => list(server.members())),
-    MemberAdd: unary(async (request: { peerURLs: string[]; isLearner: boolean }) => {
+    MemberAdd: unary(async (request: { peerURLs: string[]; isLearner: boolean }, call) => {
+      requireAdmin(call);
       const { member, members } = await server.membership.add(request.peerURLs, request.isLearner);
       return { header: header(), member: wireMember(member), members: members.map(wireMember) };
     }),
-    MemberRemove: unary(async (request: { ID: string }) => list(await server.membership.remove(BigInt(request.ID)))),
-    MemberUpdate: unary(async (request: { ID: string; peerURLs: string[] }) => list(await server.membership.update(BigInt(request.ID), request.peerURLs))),
-    MemberPromote: unary(async (request: { ID: string }) => {
-      if (!server.isLeader) return forwarding.unary('Cluster', 'MemberPromote', request, 10_000);
+    MemberRemove: unary(async (request: { ID: string }, call) => {
+      requireAdmin(call);
+      return list(await server.membership.remove(BigInt(request.ID)));
+    }),
+    MemberUpdate: unary(async (request: { ID: string; peerURLs: string[] }, call) => {
+      requireAdmin(call);
+      return list(await server.membership.update(BigInt(request.ID), request.peerURLs));
+    }),
+    MemberPromote: unary(async (request: { ID: string }, call) => {
+      requireAdmin(call);
+      if (!server.isLeader) return forwarding.unary('Cluster', 'MemberPromote', request, 10_000, forwardedMetadata(call.metadata));
       return list(await server.membership.promote(BigInt(request.ID)));
     }),
   };

@@ -12,37 +12,42 @@ import {
 } from '../server/apply/validate.js';
 import type { RangeRequest, PutRequest, DeleteRangeRequest, TxnRequest, CompactionRequest } from '../server/apply/types.js';
 import { membershipErrors } from '../server/membership/errors.js';
+import type { Callers } from './callers.js';
 
-export function kvService(server: EtcdServer): UntypedServiceImplementation {
+export function kvService(server: EtcdServer, callers: Callers): UntypedServiceImplementation {
   const maxTxnOps = server.config.maxTxnOps;
   // A learner only serves serializable reads, as etcd's learners do.
   const refuseOnLearner = () => {
     if (server.isLearner) throw membershipErrors.notSupportedForLearner();
   };
   return {
-    Range: unary((request: RangeRequest) => {
+    Range: unary((request: RangeRequest, call) => {
       if (!request.serializable) refuseOnLearner();
       validateRangeRequest(request);
-      return server.range(request);
+      return callers.with(call, (caller) => server.range(request, caller));
     }),
-    Put: unary((request: PutRequest) => {
+    Put: unary((request: PutRequest, call) => {
       refuseOnLearner();
       validatePutRequest(request);
-      return server.put(request);
+      return callers.with(call, (caller) => server.put(request, caller));
     }),
-    DeleteRange: unary((request: DeleteRangeRequest) => {
+    DeleteRange: unary((request: DeleteRangeRequest, call) => {
       refuseOnLearner();
       validateDeleteRangeRequest(request);
-      return server.deleteRange(request);
+      return callers.with(call, (caller) => server.deleteRange(request, caller));
     }),
-    Txn: unary((request: TxnRequest) => {
+    Txn: unary((request: TxnRequest, call) => {
       refuseOnLearner();
       validateTxnRequest(request, maxTxnOps);
-      return server.txn(request);
+      return callers.with(call, (caller) => server.txn(request, caller));
     }),
-    Compact: unary((request: CompactionRequest) => {
+    Compact: unary((request: CompactionRequest, call) => {
       refuseOnLearner();
-      return server.compact(request);
+      // etcd checks nothing for a compaction; with auth on we ask for a user at least.
+      return callers.with(call, (caller) => {
+        server.requireCaller(caller);
+        return server.compact(request, caller);
+      });
     }),
   };
 }

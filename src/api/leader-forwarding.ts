@@ -29,20 +29,20 @@ export class LeaderForwarding {
   ) {}
 
   /** Calls `method` of `service` on the leader; rejects with "no leader" when there is none. */
-  unary<Response>(service: ForwardedService, method: string, request: object, timeoutMs: number): Promise<Response> {
+  unary<Response>(service: ForwardedService, method: string, request: object, timeoutMs: number, metadata = new grpc.Metadata()): Promise<Response> {
     const client = this.clientFor(service);
     if (!client) return Promise.reject(serverErrors.noLeader());
     const call = (client as unknown as Record<string, Function>)[method]!.bind(client);
     return new Promise((resolve, reject) => {
-      call(request, { deadline: Date.now() + timeoutMs }, (error: grpc.ServiceError | null, response: Response) => (error ? reject(error) : resolve(response)));
+      call(request, metadata, { deadline: Date.now() + timeoutMs }, (error: grpc.ServiceError | null, response: Response) => (error ? reject(error) : resolve(response)));
     });
   }
 
   /** A client stream to the leader (e.g. LeaseKeepAlive); undefined while there is no leader. */
-  duplex(service: ForwardedService, method: string): grpc.ClientDuplexStream<object, object> | undefined {
+  duplex(service: ForwardedService, method: string, metadata = new grpc.Metadata()): grpc.ClientDuplexStream<object, object> | undefined {
     const client = this.clientFor(service);
     if (!client) return undefined;
-    return (client as unknown as Record<string, () => grpc.ClientDuplexStream<object, object>>)[method]!.call(client);
+    return (client as unknown as Record<string, (metadata: grpc.Metadata) => grpc.ClientDuplexStream<object, object>>)[method]!.call(client, metadata);
   }
 
   close(): void {

@@ -4,6 +4,8 @@
 // unknown lease answers TTL 0, a time-to-live of one answers TTL -1, not an error.
 
 import type { ServerDuplexStream, UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { AuthInfo } from '../auth/types.js';
+import type { CallIdentity } from './callers.js';
 import { LeaseNotFoundError, type LeaseStatus } from '../lease/index.js';
 import { toGrpcError } from './errors.js';
 import { unary } from './unary.js';
@@ -59,17 +61,23 @@ export interface LeaseServiceDeps {
    */
   newLeaseId(): number;
   /** Proposes an InternalRaftRequest{lease_grant} and resolves with its applied response, header included. */
-  proposeLeaseGrant(request: LeaseGrantRequest): Promise<LeaseGrantResponse>;
+  proposeLeaseGrant(request: LeaseGrantRequest, caller?: AuthInfo): Promise<LeaseGrantResponse>;
   /** Proposes an InternalRaftRequest{lease_revoke} and resolves with its applied response, header included. */
-  proposeLeaseRevoke(request: LeaseRevokeRequest): Promise<LeaseRevokeResponse>;
+  proposeLeaseRevoke(request: LeaseRevokeRequest, caller?: AuthInfo): Promise<LeaseRevokeResponse>;
+  /** Who a call runs as (undefined with auth off); throws for a bad token. */
+  callerOf?(call: CallIdentity): AuthInfo | undefined;
+  /** Throws unless `caller` may keep the lease's keys alive (write them). */
+  checkRenew?(id: number, caller: AuthInfo | undefined): void;
+  /** Throws unless `caller` may read every key of these leases. */
+  checkKeysReadable?(ids: readonly number[], caller: AuthInfo | undefined): void;
   /**
    * Renews on the leader and returns the TTL: wait for the applied index, then
    * `lessor.renew(id)`; on a follower (NotPrimaryError) forward to the leader.
    * Rejects with LeaseNotFoundError for an unknown or revoked lease.
    */
-  renew(id: number): Promise<number>;
+  renew(id: number, call?: CallIdentity): Promise<number>;
   /** The leader lessor's `timeToLive(id, withKeys)` after waiting for the applied index; forwards on a follower. */
-  timeToLive(id: number, withKeys: boolean): Promise<LeaseStatus>;
+  timeToLive(id: number, withKeys: boolean, call?: CallIdentity): Promise<LeaseStatus>;
   /** `lessor.leaseIds()`. */
   leaseIds(): number[];
   /** A response header at the store's current revision. */
@@ -81,24 +89,33 @@ export interface LeaseServiceDeps {
 
 export function leaseService(deps: LeaseServiceDeps): UntypedServiceImplementation {
   return {
-    LeaseGrant: unary(async (request: LeaseGrantRequest) => {
+    LeaseGrant: unary(async (request: LeaseGrantRequest, call) => {
+      const caller = deps.callerOf?.(call);
       let id = request.ID;
       // Bounded: a generator that keeps returning 0 is a bug, not a reason to spin.
       for (let attempt = 0; id === 0 && attempt < 100; attempt++) id = deps.newLeaseId();
       if (id === 0) throw new Error('no lease ID available');
-      return deps.proposeLeaseGrant({ ID: id, TTL: request.TTL });
+      return deps.proposeLeaseGrant({ ID: id, TTL: request.TTL }, caller);
     }),
-    LeaseRevoke: unary((request: LeaseRevokeRequest) => deps.proposeLeaseRevoke({ ID: request.ID })),
-    LeaseTimeToLive: unary(async (request: LeaseTimeToLiveRequest) => {
+    LeaseRevoke: unary((request: LeaseRevokeRequest, call) => deps.proposeLeaseRevoke({ ID: request.ID }, deps.callerOf?.(call))),
+    LeaseTimeToLive: unary(async (request: LeaseTimeToLiveRequest, call) => {
+      const caller = deps.callerOf?.(call);
+      // Keys are shown only to who may read them; without keys, any user may ask.
+      if (request.keys) deps.checkKeysReadable?.([request.ID], caller);
+      else deps.checkKeysReadable?.([], caller);
       try {
-        const status = await deps.timeToLive(request.ID, request.keys);
+        const status = await deps.timeToLive(request.ID, request.keys, call);
         return { header: deps.header(), ID: request.ID, TTL: status.remainingSeconds, grantedTTL: status.ttlSeconds, keys: status.keys };
       } catch (error) {
         if (!(error instanceof LeaseNotFoundError)) throw error;
         return { header: deps.header(), ID: request.ID, TTL: -1, grantedTTL: 0, keys: [] };
       }
     }),
-    LeaseLeases: unary(() => ({ header: deps.header(), leases: deps.leaseIds().map((id) => ({ ID: id })) })),
+    LeaseLeases: unary((_request: object, call) => {
+      const ids = deps.leaseIds();
+      deps.checkKeysReadable?.(ids, deps.callerOf?.(call));
+      return { header: deps.header(), leases: ids.map((id) => ({ ID: id })) };
+    }),
     LeaseKeepAlive: (call: ServerDuplexStream<LeaseKeepAliveRequest, LeaseKeepAliveResponse>) => keepAlive(deps, call),
   };
 }
@@ -134,7 +151,10 @@ function keepAlive(deps: LeaseServiceDeps, call: ServerDuplexStream<LeaseKeepAli
       else call.resume();
     };
     Promise.resolve()
-      .then(() => deps.renew(request.ID))
+      .then(() => {
+        if (deps.checkRenew) deps.checkRenew(request.ID, deps.callerOf?.(call));
+        return deps.renew(request.ID, call);
+      })
       .then(respond, (error: unknown) => {
         if (error instanceof LeaseNotFoundError) respond(0);
         else {

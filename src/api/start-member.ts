@@ -26,6 +26,10 @@ import { hashKv } from '../mvcc/index.js';
 import { checkInitialHashKv } from '../server/initial-corrupt-check.js';
 import { grpcPeerHashKv } from './peer-hash-kv.js';
 import { tcpSocketFactory, tlsSocketFactory } from '../transport/index.js';
+import { authService } from './auth-service.js';
+import { Callers, ClientCertificateNames, tokenOf } from './callers.js';
+import { audited } from './audited.js';
+import { AuditLog } from '../audit/index.js';
 
 // etcd lets a request be this much larger than --max-request-bytes on the
 // wire, so that the size check (and its error) happens in the server.
@@ -34,6 +38,8 @@ const GRPC_OVERHEAD_BYTES = 512 * 1024;
 export interface RunningMember {
   server: EtcdServer;
   clientListeners: ClientListener[];
+  /** Reopens the audit log file (after log rotation moved it); no-op without one. */
+  reopenAuditLog(): void;
   stop(): Promise<void>;
 }
 
@@ -76,30 +82,54 @@ export async function startMember(config: MemberConfig, logger: Logger): Promise
     'grpc.enable_channelz': 0,
     'grpc.max_concurrent_streams': Math.min(config.maxConcurrentStreams, 2 ** 31 - 1),
   });
-  grpcServer.addService(serviceDefinition('KV'), kvService(server));
+  const certificateNames = new ClientCertificateNames();
+  const callers = new Callers(() => server.auth, {
+    clientCertAuth: config.clientTls.clientCertAuth,
+    certificateNames,
+    logger: logger.child('auth/store.go'),
+    appliedIndex: () => server.appliedIndex,
+    waitApplied: (index) => server.waitApplied(index),
+  });
+  const auditLog = config.auditLogPath ? await AuditLog.open({ path: config.auditLogPath, memberId: formatId(server.memberId), logger: logger.child('audit') }) : undefined;
+  // With --audit-log-path every service's requests are logged; without it, nothing is wrapped.
+  const addService = (name: string, implementation: grpc.UntypedServiceImplementation, options: { exactLongs?: boolean } = {}) =>
+    grpcServer.addService(serviceDefinition(name, options), auditLog ? audited(name, implementation, auditLog, callers) : implementation);
+  addService('KV', kvService(server, callers));
   const forwarding = new LeaderForwarding(() => server.leaderClientUrls(), memberTls.client);
   const leaseForwarding = new LeaseForwarding(forwarding, requestTimeoutMs(config));
-  grpcServer.addService(serviceDefinition('Maintenance', { exactLongs: true }), maintenanceService(server));
-  grpcServer.addService(serviceDefinition('Cluster', { exactLongs: true }), clusterService(server, forwarding));
-  grpcServer.addService(
-    serviceDefinition('Watch'),
+  addService('Maintenance', maintenanceService(server, callers), { exactLongs: true });
+  addService('Cluster', clusterService(server, forwarding, callers), { exactLongs: true });
+  addService('Auth', authService(server, callers));
+  addService(
+    'Watch',
     watchService({
       // The member's one watchable store: a snapshot restores it in place, and open streams stay.
       watchableStore: server.watchableStore,
       header: (revision) => server.header(revision),
       progressNotifyIntervalMs: config.watchProgressNotifyIntervalMs,
       maxResponseBytes: config.maxRequestBytes + GRPC_OVERHEAD_BYTES,
+      access: {
+        enabled: () => server.auth.enabled,
+        revision: () => server.auth.revision,
+        callerOf: (call) => callers.of(call),
+        // etcd's isWatchPermitted: no user means the empty user, refused once auth is on.
+        checkRead: (caller, key, rangeEnd) => server.auth.isRangePermitted(caller, key, rangeEnd),
+      },
     }),
   );
-  grpcServer.addService(
-    serviceDefinition('Lease'),
+  const forwardedToken = (call?: { metadata: grpc.Metadata }) => (call ? tokenOf(call.metadata) : undefined) ?? '';
+  addService(
+    'Lease',
     leaseService({
       newLeaseId: () => server.newLeaseId(),
-      proposeLeaseGrant: (request) => server.grantLease(request),
-      proposeLeaseRevoke: (request) => server.revokeLease(request),
-      // Only the leader's lessor renews and knows remaining TTLs; followers ask it.
-      renew: (id) => (server.isLeader ? server.renewLease(id) : leaseForwarding.renew(id)),
-      timeToLive: (id, withKeys) => (server.isLeader ? server.leaseTimeToLive(id, withKeys) : leaseForwarding.timeToLive(id, withKeys)),
+      proposeLeaseGrant: (request, caller) => server.grantLease(request, caller),
+      proposeLeaseRevoke: (request, caller) => server.revokeLease(request, caller),
+      callerOf: (call) => callers.of(call),
+      checkRenew: (id, caller) => server.checkLeaseRenew(id, caller),
+      checkKeysReadable: (ids, caller) => server.checkLeaseKeysReadable(ids, caller),
+      // Only the leader's lessor renews and knows remaining TTLs; followers ask it, with the caller's token.
+      renew: (id, call) => (server.isLeader ? server.renewLease(id) : leaseForwarding.renew(id, forwardedToken(call))),
+      timeToLive: (id, withKeys, call) => (server.isLeader ? server.leaseTimeToLive(id, withKeys) : leaseForwarding.timeToLive(id, withKeys, forwardedToken(call))),
       leaseIds: () => server.leaseIds(),
       header: () => server.header(server.currentRevision()),
     }),
@@ -120,6 +150,7 @@ export async function startMember(config: MemberConfig, logger: Logger): Promise
       grpcInjector: injector,
       httpHandler: httpRoutes(server),
       logger: embedLogger,
+      certificateNames,
     });
     clientListeners.push(listener);
   }
@@ -132,12 +163,14 @@ export async function startMember(config: MemberConfig, logger: Logger): Promise
   return {
     server,
     clientListeners,
+    reopenAuditLog: () => auditLog?.reopen(),
     async stop() {
       for (const listener of clientListeners) await listener.close();
       grpcServer.forceShutdown();
       leaseForwarding.close();
       forwarding.close();
       await server.stop();
+      await auditLog?.close();
     },
   };
 }

@@ -5,6 +5,9 @@
 // client only ever makes its own watchers fall behind.
 
 import type { ServerDuplexStream, UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { AuthInfo } from '../auth/types.js';
+import { EtcdError } from '../pkg/etcd-error.js';
+import type { CallIdentity } from './callers.js';
 import type { Event } from '../mvcc/events.js';
 import {
   invalidWatchId,
@@ -24,6 +27,27 @@ export interface WatchServiceDeps {
   readonly progressNotifyIntervalMs?: number;
   /** Responses of fragmenting watchers are split at this size (etcd: --max-request-bytes + 512 KiB). */
   readonly maxResponseBytes?: number;
+  /** Who may watch what; without it every watch is allowed. */
+  readonly access?: WatchAccess;
+}
+
+/** The auth checks a watch stream needs. */
+export interface WatchAccess {
+  enabled(): boolean;
+  /** Changes with every change to users, roles and permissions. */
+  revision(): number;
+  /** Who the stream runs as; throws for a bad token. */
+  callerOf(call: CallIdentity): AuthInfo | undefined;
+  /** Throws (an EtcdError) unless `caller` may read [key, rangeEnd). */
+  checkRead(caller: AuthInfo | undefined, key: Buffer, rangeEnd: Buffer): void;
+}
+
+/** A watcher's grant: checked again whenever the auth state changes. */
+interface WatchGrant {
+  username: string | undefined;
+  key: Buffer;
+  rangeEnd: Buffer;
+  checkedAtRevision: number;
 }
 
 interface WireCreateRequest {
@@ -63,6 +87,10 @@ export function watchService(deps: WatchServiceDeps): UntypedServiceImplementati
 class WatchSession {
   private readonly stream: WatchStream;
   private readonly fragmentingWatchIds = new Set<number>();
+  /** With auth on: who opened each watcher, for the checks after a permission change. */
+  private readonly grants = new Map<number, WatchGrant>();
+  /** Watchers canceled for a lost permission: responses still queued for them are dropped. */
+  private readonly deniedWatchIds = new Set<number>();
   private readonly maxResponseBytes: number;
   private writable = true;
   private closed = false;
@@ -125,6 +153,18 @@ class WatchSession {
       this.writeControl({ watch_id: invalidWatchId, created: true, canceled: true, cancel_reason: compactedReason });
       return;
     }
+    const access = this.deps.access;
+    let grant: WatchGrant | undefined;
+    if (access?.enabled()) {
+      try {
+        const caller = access.callerOf(this.call);
+        access.checkRead(caller, key, rangeEnd);
+        grant = { username: caller?.username, key, rangeEnd, checkedAtRevision: access.revision() };
+      } catch (error) {
+        this.writeControl({ watch_id: invalidWatchId, created: true, canceled: true, cancel_reason: cancelReasonOf(error) });
+        return;
+      }
+    }
     let id: number;
     try {
       id = this.stream.watch({
@@ -142,6 +182,8 @@ class WatchSession {
       return;
     }
     if (request.fragment) this.fragmentingWatchIds.add(id);
+    this.deniedWatchIds.delete(id);
+    if (grant) this.grants.set(id, grant);
     this.writeControl({ watch_id: id, created: true });
   }
 
@@ -150,6 +192,7 @@ class WatchSession {
     // An unknown id gets no answer, as in etcd.
     if (!this.stream.cancel(id)) return;
     this.fragmentingWatchIds.delete(id);
+    this.grants.delete(id);
     this.writeControl({ watch_id: id, canceled: true });
   }
 
@@ -162,12 +205,43 @@ class WatchSession {
     while (this.writable && !this.closed) {
       const response = this.stream.take();
       if (response === undefined) return;
+      if (!this.stillPermitted(response.watchId)) continue;
       const wire = this.toWire(response);
       if (this.fragmentingWatchIds.has(response.watchId)) {
         for (const fragment of splitIntoFragments(wire, this.maxResponseBytes)) this.write(fragment);
       } else {
         this.write(wire);
       }
+    }
+  }
+
+  /**
+   * A watcher whose user lost the right to read its range (a role revoked, a
+   * permission taken away, the user deleted) is canceled with the reason,
+   * instead of delivering what the user may no longer read.
+   */
+  private stillPermitted(watchId: number): boolean {
+    if (this.deniedWatchIds.has(watchId)) return false;
+    const grant = this.grants.get(watchId);
+    const access = this.deps.access;
+    if (grant === undefined || access === undefined) return true;
+    if (!access.enabled()) {
+      this.grants.delete(watchId);
+      return true;
+    }
+    const revision = access.revision();
+    if (grant.checkedAtRevision === revision) return true;
+    try {
+      access.checkRead(grant.username === undefined ? undefined : { username: grant.username, revision }, grant.key, grant.rangeEnd);
+      grant.checkedAtRevision = revision;
+      return true;
+    } catch (error) {
+      this.stream.cancel(watchId);
+      this.grants.delete(watchId);
+      this.deniedWatchIds.add(watchId);
+      this.fragmentingWatchIds.delete(watchId);
+      this.writeControl({ watch_id: watchId, canceled: true, cancel_reason: cancelReasonOf(error) });
+      return false;
     }
   }
 
@@ -209,4 +283,10 @@ class WatchSession {
     this.closed = true;
     this.stream.close();
   }
+}
+
+/** What a Go client prints for a gRPC status error: etcd puts that text in cancel_reason. */
+function cancelReasonOf(error: unknown): string {
+  if (error instanceof EtcdError) return `rpc error: code = ${error.grpcCode} desc = ${error.grpcMessage}`;
+  return error instanceof Error ? error.message : String(error);
 }

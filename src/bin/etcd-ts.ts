@@ -4,6 +4,7 @@
 import { applyConfigFile, buildMemberConfig, ConfigError, ETCD_API_VERSION, parseCommandLine, usageText } from '../server/config.js';
 import { createLogger } from '../pkg/logger.js';
 import { startMember } from '../api/start-member.js';
+import { TokenError } from '../auth/tokens/index.js';
 import { PACKAGE_VERSION } from '../pkg/version.js';
 import { TlsConfigError } from '../tls/tls-info.js';
 import { InitialCorruptCheckError } from '../server/initial-corrupt-check.js';
@@ -46,7 +47,7 @@ async function main(): Promise<void> {
     member = await startMember(config, logger);
   } catch (error) {
     // A refused configuration (a bad certificate, a missing key...) is one clear line, not a stack.
-    if (error instanceof ConfigError || error instanceof TlsConfigError || error instanceof InitialCorruptCheckError) {
+    if (error instanceof ConfigError || error instanceof TlsConfigError || error instanceof InitialCorruptCheckError || error instanceof TokenError) {
       logger.error('failed to start etcd', { error: error.message });
       process.exit(1);
     }
@@ -69,6 +70,8 @@ async function main(): Promise<void> {
   member.server.onRemoved(() => shutdown('removed from the cluster'));
   process.on('SIGTERM', () => shutdown('terminated'));
   process.on('SIGINT', () => shutdown('interrupt'));
+  // Log rotation: the audit log file was moved away; write to a new one.
+  process.on('SIGHUP', () => member?.reopenAuditLog());
 }
 
 main().catch((error: unknown) => {

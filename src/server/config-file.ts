@@ -74,6 +74,8 @@ const TOP_LEVEL_SETTINGS: Readonly<Record<string, ValueKind>> = {
   'auth-token': 'string',
   'bcrypt-cost': 'uint64',
   'auth-token-ttl': 'uint64',
+  'audit-log-path': 'string',
+  'enable-audit': 'bool',
   'experimental-initial-corrupt-check': 'bool',
   'experimental-corrupt-check-time': 'duration',
   'experimental-enable-v2v3': 'string',

@@ -53,6 +53,12 @@ export interface MemberConfig {
   forceNewCluster: boolean;
   initialCorruptCheck: boolean;
   maxConcurrentStreams: number;
+  /** --auth-token: "simple" or "jwt,pub-key=...,priv-key=...,sign-method=...,ttl=...". */
+  authToken: string;
+  authTokenTtlSeconds: number;
+  bcryptCost: number;
+  /** Where the audit log goes ('' for none): --audit-log-path, or <data-dir>/audit.log with --enable-audit. */
+  auditLogPath: string;
 }
 
 /**
@@ -299,6 +305,7 @@ export function buildMemberConfig(values: FlagValues): MemberConfig {
     forceNewCluster: parseBool('force-new-cluster', values['force-new-cluster']!),
     initialCorruptCheck: parseBool('experimental-initial-corrupt-check', values['experimental-initial-corrupt-check']!),
     maxConcurrentStreams: parseUint('max-concurrent-streams', values['max-concurrent-streams']!),
+    ...authConfig(values, dataDir),
   };
   if (values['experimental-enable-v2v3']) {
     throw new ConfigError('--experimental-enable-v2v3: the etcd v2 API is not served by etcd-ts (only the v3 API is)');
@@ -307,6 +314,24 @@ export function buildMemberConfig(values: FlagValues): MemberConfig {
     throw new ConfigError(`couldn't find local name "${name}" in the initial cluster configuration`);
   }
   return config;
+}
+
+/** bcrypt's limits, as Go's golang.org/x/crypto/bcrypt checks them. */
+const MIN_BCRYPT_COST = 4;
+const MAX_BCRYPT_COST = 31;
+
+function authConfig(values: FlagValues, dataDir: string): Pick<MemberConfig, 'authToken' | 'authTokenTtlSeconds' | 'bcryptCost' | 'auditLogPath'> {
+  const bcryptCost = parseUint('bcrypt-cost', values['bcrypt-cost'] ?? '10');
+  if (bcryptCost < MIN_BCRYPT_COST || bcryptCost > MAX_BCRYPT_COST) {
+    throw new ConfigError(`invalid bcrypt-cost: ${bcryptCost} (should be in [${MIN_BCRYPT_COST}, ${MAX_BCRYPT_COST}])`);
+  }
+  const auditLogPath = values['audit-log-path'] || (parseBool('enable-audit', values['enable-audit'] ?? 'false') ? `${dataDir}/audit.log` : '');
+  return {
+    authToken: values['auth-token'] || 'simple',
+    authTokenTtlSeconds: parseUint('auth-token-ttl', values['auth-token-ttl'] ?? '300'),
+    bcryptCost,
+    auditLogPath,
+  };
 }
 
 const TLS_VERSIONS: Record<string, tls.SecureVersion> = { 'TLS1.2': 'TLSv1.2', 'TLS1.3': 'TLSv1.3' };

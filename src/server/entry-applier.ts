@@ -61,7 +61,7 @@ export class EntryApplier {
         continue;
       }
       if (entry.index <= alreadyApplied) continue;
-      outcomes.push([id, this.parts.stateMachine.apply(request, this.parts.header)]);
+      outcomes.push([id, this.parts.stateMachine.apply(request, this.parts.header, entry.index)]);
     }
     return outcomes;
   }

@@ -41,6 +41,10 @@ import { ProposalChannel } from './proposal-channel.js';
 import { EntryApplier } from './entry-applier.js';
 import { tcpSocketFactory, type SocketFactory } from '../transport/index.js';
 import { decodeSnapshotData } from './snapshot-data.js';
+import type { AuthStore } from '../auth/auth-store.js';
+import { authErrors } from '../auth/errors.js';
+import type { AuthInfo, TokenProvider } from '../auth/types.js';
+import { newTokenProvider } from '../auth/tokens/index.js';
 
 export interface ServerStartOptions {
   clock?: ServerClock;
@@ -73,6 +77,7 @@ export class EtcdServer {
   /** MemberAdd/Remove/Update/Promote and MoveLeader. */
   readonly membership: MemberChanges;
   private readonly removedListeners: Array<() => void> = [];
+  private tokenProvider: TokenProvider | undefined;
 
   private constructor(
     readonly config: MemberConfig,
@@ -189,6 +194,7 @@ export class EtcdServer {
     const requestTimeout = requestTimeoutMs(config);
     // The lessor proposes checkpoints, and is made before the member: it gets the channel the member binds.
     const proposals = new ProposalChannel();
+    const tokenProvider = newTokenProvider(config.authToken, { ttlSeconds: config.authTokenTtlSeconds, logger: logger.child('auth/simple_token.go') });
     const proposeLeaseCheckpoint = config.enableLeaseCheckpoint
       ? (request: LeaseCheckpointRequest) => proposals.propose({ lease_checkpoint: request }).then(() => undefined)
       : undefined;
@@ -206,9 +212,11 @@ export class EtcdServer {
         logger.error('backend commit failed; exiting', { error });
         process.exit(1);
       },
+      auth: { tokenProvider, bcryptCost: config.bcryptCost },
     });
     const server = new EtcdServer(config, logger, storage, stateMachine, clock, peerSocketFactory, proposals);
-    proposals.bind((request) => server.propose(request));
+    server.tokenProvider = tokenProvider;
+    proposals.bind((request) => server.propose(request, MEMBER_AS_ROOT));
     server.unlockDataDir = unlockDataDir;
     await server.peers.start();
     server.peers.syncMembers(storage.members());
@@ -254,29 +262,90 @@ export class EtcdServer {
     };
   }
 
-  // ---- client requests ----
+  // ---- client requests: `caller` is who the request runs as (undefined: nobody) ----
 
-  async range(request: RangeRequest): Promise<RangeResponse> {
+  async range(request: RangeRequest, caller?: AuthInfo): Promise<RangeResponse> {
     if (!request.serializable) await this.reads.waitUntilLinearizable();
+    // As etcd's doSerialize: check, read, then make sure the auth state did not move under the read.
+    this.auth.isRangePermitted(caller, request.key, request.range_end);
     const response = this.stateMachine.range(request);
+    if (caller !== undefined && caller.revision !== 0 && caller.revision !== this.auth.revision) throw authErrors.authOldRevision();
     response.header = this.header(response.header?.revision ?? this.stateMachine.currentRevision());
     return response;
   }
 
-  put(request: PutRequest): Promise<PutResponse> {
-    return this.propose({ put: request });
+  put(request: PutRequest, caller?: AuthInfo): Promise<PutResponse> {
+    return this.propose({ put: request }, caller);
   }
 
-  deleteRange(request: DeleteRangeRequest): Promise<DeleteRangeResponse> {
-    return this.propose({ delete_range: request });
+  deleteRange(request: DeleteRangeRequest, caller?: AuthInfo): Promise<DeleteRangeResponse> {
+    return this.propose({ delete_range: request }, caller);
   }
 
-  txn(request: TxnRequest): Promise<TxnResponse> {
-    return this.propose({ txn: request });
+  txn(request: TxnRequest, caller?: AuthInfo): Promise<TxnResponse> {
+    return this.propose({ txn: request }, caller);
   }
 
-  compact(request: CompactionRequest): Promise<CompactionResponse> {
-    return this.propose({ compaction: request });
+  compact(request: CompactionRequest, caller?: AuthInfo): Promise<CompactionResponse> {
+    return this.propose({ compaction: request }, caller);
+  }
+
+  // ---- auth: every change and read goes through Raft, as in etcd ----
+
+  /** Users, roles, permissions and whether auth is on (the member's one store; a snapshot restores it in place). */
+  get auth(): AuthStore {
+    return this.stateMachine.auth;
+  }
+
+  /**
+   * etcd's Authenticate: the password is checked here (bcrypt, off the event
+   * loop), then only the name and a token prefix go through Raft; if the auth
+   * state moved meanwhile, the password is checked again.
+   */
+  async authenticate(name: string, password: string): Promise<{ header: ResponseHeader; token: string }> {
+    await this.reads.waitUntilLinearizable();
+    for (;;) {
+      const checkedRevision = await this.auth.checkPassword(name, password);
+      const simpleToken = this.tokenProvider?.genTokenPrefix() ?? '';
+      const response = await this.propose<{ header: ResponseHeader; token: string }>({ authenticate: { name, simple_token: simpleToken } });
+      if (checkedRevision === this.auth.revision) return response;
+      this.logger.child('etcdserver/v3_server.go').info('revision when password checked became stale; retrying');
+    }
+  }
+
+  /** An Auth service request other than Authenticate; passwords are hashed here, before they reach the log. */
+  async authRequest<T>(request: InternalRaftRequest, caller?: AuthInfo): Promise<T> {
+    const userAdd = request.auth_user_add;
+    if (userAdd && !userAdd.options?.no_password && !userAdd.hashedPassword) {
+      userAdd.hashedPassword = await this.auth.hashPassword(userAdd.password ?? '');
+    }
+    if (userAdd) userAdd.password = '';
+    const change = request.auth_user_change_password;
+    if (change && !change.hashedPassword) change.hashedPassword = await this.auth.hashPassword(change.password ?? '');
+    if (change) change.password = '';
+    return this.propose<T>(request, caller);
+  }
+
+  get appliedIndex(): number {
+    return this.applied.applied;
+  }
+
+  /** Resolves once entries up to `index` are applied, or after the request timeout (whichever is first). */
+  waitApplied(index: number): Promise<void> {
+    if (index <= this.applied.applied) return Promise.resolve();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.requestTimeoutMs)));
+    return Promise.race([this.applied.waitFor(index), timeout]).finally(() => clearTimeout(timer));
+  }
+
+  /** etcd's requireAuthInfo: with auth on, a request must name a user. */
+  requireCaller(caller: AuthInfo | undefined): void {
+    if (this.auth.enabled && caller === undefined) throw authErrors.userEmpty();
+  }
+
+  /** Admin operations (members, defrag, hashes, snapshots, leader moves): root only, once auth is on. */
+  requireAdmin(caller: AuthInfo | undefined): void {
+    this.auth.isAdminPermitted(caller);
   }
 
   currentRevision(): number {
@@ -294,12 +363,28 @@ export class EtcdServer {
     return leaseIdFromRequestId(this.requestIds.nextId());
   }
 
-  grantLease(request: LeaseGrantRequest): Promise<LeaseGrantResult & { header: ResponseHeader }> {
-    return this.propose({ lease_grant: request });
+  grantLease(request: LeaseGrantRequest, caller?: AuthInfo): Promise<LeaseGrantResult & { header: ResponseHeader }> {
+    this.requireCaller(caller);
+    return this.propose({ lease_grant: request }, caller);
   }
 
-  revokeLease(request: LeaseRevokeRequest): Promise<{ header: ResponseHeader }> {
-    return this.propose({ lease_revoke: request });
+  revokeLease(request: LeaseRevokeRequest, caller?: AuthInfo): Promise<{ header: ResponseHeader }> {
+    this.requireCaller(caller);
+    return this.propose({ lease_revoke: request }, caller);
+  }
+
+  /** Renewing keeps the lease's keys alive: the caller must be able to write them (etcd's checkLeaseRenew). */
+  checkLeaseRenew(id: number, caller: AuthInfo | undefined): void {
+    if (!this.auth.enabled) return;
+    this.requireCaller(caller);
+    this.stateMachine.authGuard.checkLeaseKeysWritable(caller, id);
+  }
+
+  /** Time-to-live with keys, and the lease list, show keys: the caller must be able to read them. */
+  checkLeaseKeysReadable(ids: readonly number[], caller: AuthInfo | undefined): void {
+    if (!this.auth.enabled) return;
+    this.requireCaller(caller);
+    for (const id of ids) this.stateMachine.authGuard.checkLeaseKeysReadable(caller, id);
   }
 
   async renewLease(id: number): Promise<number> {
@@ -390,14 +475,15 @@ export class EtcdServer {
     await this.peers.stop();
     await this.storage.close();
     await this.stateMachine.close();
+    this.tokenProvider?.close();
     this.unlockDataDir();
   }
 
   // ---- proposals ----
 
-  private propose<T>(request: InternalRaftRequest): Promise<T> {
+  private propose<T>(request: InternalRaftRequest, caller?: AuthInfo): Promise<T> {
     return this.proposeAndWait<T>((id) => {
-      request.header = { ID: id.toString() };
+      request.header = caller === undefined ? { ID: id.toString() } : { ID: id.toString(), username: caller.username, auth_revision: caller.revision };
       const data = internalRequestCodec.encode(request);
       if (data.length > this.config.maxRequestBytes) throw serverErrors.requestTooLarge();
       this.loop.node.propose(data);
@@ -525,6 +611,13 @@ export class EtcdServer {
     for (const listener of this.readyListeners.splice(0)) listener();
   }
 }
+
+/**
+ * Who the member's own proposals (revoking an expired lease) run as once
+ * auth is on: root, as etcd's WithRoot, at a revision no auth change can
+ * make stale.
+ */
+const MEMBER_AS_ROOT: AuthInfo = { username: 'root', revision: Number.MAX_SAFE_INTEGER };
 
 /** Lease expiry uses a clock that never jumps with wall-clock changes. */
 function monotonicClock(): { nowMs(): number } {

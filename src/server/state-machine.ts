@@ -17,6 +17,11 @@ import { WatchableStore, type WatchScheduler } from '../mvcc/watch/index.js';
 import { LeaseError, Lessor, applyLeaseCheckpoint, applyLeaseGrant, applyLeaseRevoke, type LessorClock, type LeaseCheckpointRequest } from '../lease/index.js';
 import { KVApplier, type RangeRequest, type RangeResponse, type ResponseHeader } from './apply/index.js';
 import type { InternalRaftRequest } from './internal-request.js';
+import { AuthStore } from '../auth/auth-store.js';
+import { AuthError } from '../auth/errors.js';
+import type { AuthInfo, TokenProvider } from '../auth/types.js';
+import { AuthGuard } from './apply/auth-guard.js';
+import { applyAuthRequest, isAuthRequest } from './apply/auth-requests.js';
 
 export interface StateMachineOptions {
   directory: string;
@@ -35,6 +40,8 @@ export interface StateMachineOptions {
   onCommitFailure(error: unknown): void;
   /** Runs the watchable store's deferred work (tests pass a virtual clock); default timers. */
   watchScheduler?: WatchScheduler;
+  /** Tokens (--auth-token) and password hashing cost (--bcrypt-cost) of the auth store. */
+  auth: { tokenProvider: TokenProvider; bcryptCost: number };
 }
 
 export class StateMachine {
@@ -47,6 +54,9 @@ export class StateMachine {
     readonly store: KVStore,
     readonly watchableStore: WatchableStore,
     private readonly applier: KVApplier,
+    /** Users, roles and permissions; lives as long as the member, like the store. */
+    readonly auth: AuthStore,
+    readonly authGuard: AuthGuard,
   ) {}
 
   static open(options: StateMachineOptions): StateMachine {
@@ -73,7 +83,8 @@ export class StateMachine {
       'restored-leases': lessor.leaseCount,
     });
     const watchableStore = new WatchableStore(store, options.watchScheduler ? { scheduler: options.watchScheduler } : {});
-    return new StateMachine(options, backend, lessor, store, watchableStore, applier);
+    const auth = AuthStore.open(backend, { logger: options.logger.child('auth/store.go'), ...options.auth });
+    return new StateMachine(options, backend, lessor, store, watchableStore, applier, auth, new AuthGuard(auth, lessor));
   }
 
   /** A consistent copy of the backend, for a member restored from a snapshot. */
@@ -98,6 +109,7 @@ export class StateMachine {
       this.lessor.recover();
       this.store.restore();
       this.watchableStore.restore();
+      this.auth.recover();
     });
     const { index, term } = this.backend.consistentIndex();
     logger.info('restored lease store', { 'restored-leases': this.lessor.leaseCount });
@@ -128,11 +140,24 @@ export class StateMachine {
    * physical compaction), or the error the client must receive; a request
    * that fails has changed nothing.
    */
-  apply(request: InternalRaftRequest, header: (revision: number) => ResponseHeader): unknown {
+  apply(request: InternalRaftRequest, header: (revision: number) => ResponseHeader, index = 0): unknown {
     try {
-      if (request.put) return this.withHeader(this.applier.put(request.put), header);
-      if (request.delete_range) return this.withHeader(this.applier.deleteRange(request.delete_range), header);
-      if (request.txn) return this.withHeader(this.applier.txn(request.txn), header);
+      // As the user the proposer named; without auth enabled every check passes.
+      const caller = callerOf(request);
+      const guard = this.auth.enabled ? this.authGuard : undefined;
+      if (request.put) {
+        guard?.checkPut(caller, request.put);
+        return this.withHeader(this.applier.put(request.put), header);
+      }
+      if (request.delete_range) {
+        guard?.checkDeleteRange(caller, request.delete_range);
+        return this.withHeader(this.applier.deleteRange(request.delete_range), header);
+      }
+      if (request.txn) {
+        guard?.checkTxn(caller, request.txn);
+        return this.withHeader(this.applier.txn(request.txn), header);
+      }
+      if (isAuthRequest(request)) return applyAuthRequest(this.auth, caller, request, { index, header: header(this.store.currentRevision) });
       if (request.compaction) {
         const outcome = this.applier.compaction(request.compaction);
         const response = this.withHeader(outcome.response, header);
@@ -145,6 +170,7 @@ export class StateMachine {
       }
       if (request.lease_grant) return { ...applyLeaseGrant(this.lessor, request.lease_grant), header: header(this.store.currentRevision) };
       if (request.lease_revoke) {
+        guard?.checkLeaseKeysWritable(caller, request.lease_revoke.ID);
         applyLeaseRevoke(this.lessor, () => this.store.write(), request.lease_revoke);
         return { header: header(this.store.currentRevision) };
       }
@@ -157,7 +183,7 @@ export class StateMachine {
       // A request etcd refuses is the client's answer; anything else (a bug,
       // a broken disk) must stop the member: skipping the entry would make
       // this member's state differ from the others' for good.
-      if (error instanceof EtcdError || error instanceof LeaseError) return error;
+      if (error instanceof EtcdError || error instanceof LeaseError || error instanceof AuthError) return error;
       throw error;
     }
   }
@@ -208,4 +234,10 @@ export class StateMachine {
     response.header = header(response.header.revision);
     return response;
   }
+}
+
+function callerOf(request: InternalRaftRequest): AuthInfo | undefined {
+  const username = request.header?.username;
+  if (!username) return undefined;
+  return { username, revision: Number(request.header?.auth_revision ?? 0) };
 }

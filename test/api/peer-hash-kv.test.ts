@@ -14,15 +14,19 @@ import { checkInitialHashKv, InitialCorruptCheckError } from '../../src/server/i
 import { silentLogger } from '../../src/pkg/logger.js';
 import { put, withStore } from '../mvcc/helpers.js';
 
+import { Callers, ClientCertificateNames } from '../../src/api/callers.js';
+import type { AuthStore } from '../../src/auth/auth-store.js';
+
 const MEMBER_ID = 0xfd422379fda50e48n; // above 2^63: must arrive exactly
 
 async function serve(store: KVStore): Promise<{ url: string; close(): void }> {
   const fakeServer = {
     watchableStore: { kv: store },
     header: (revision: number) => ({ cluster_id: '1', member_id: MEMBER_ID.toString(), revision, raft_term: 2 }),
+    requireAdmin: () => undefined,
   } as unknown as EtcdServer;
   const server = new grpc.Server();
-  server.addService(serviceDefinition('Maintenance', { exactLongs: true }), maintenanceService(fakeServer));
+  server.addService(serviceDefinition('Maintenance', { exactLongs: true }), maintenanceService(fakeServer, new Callers(() => ({ enabled: false }) as AuthStore, { clientCertAuth: false, certificateNames: new ClientCertificateNames(), logger: silentLogger })));
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, boundPort) => (error ? reject(error) : resolve(boundPort))),
   );

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StateMachineOptions } from '../../src/server/state-machine.js';
 import { silentLogger } from '../../src/pkg/logger.js';
+import { newTokenProvider } from '../../src/auth/tokens/index.js';
 
 const directories: string[] = [];
 
@@ -24,6 +25,7 @@ export function testStateMachineOptions(name: string, overrides: Partial<StateMa
     onCommitFailure: (error) => {
       throw error;
     },
+    auth: { tokenProvider: newTokenProvider('simple', { ttlSeconds: 300, logger: silentLogger }), bcryptCost: 4 },
     ...overrides,
   };
 }

@@ -371,6 +371,12 @@ export function rewritingAuthority(
       callback(error);
     },
   });
+  // gRPC names a call's peer by its connection's address: the same as the socket's,
+  // so calls on this stream are told apart (and matched to a client certificate).
+  Object.defineProperties(duplex, {
+    remoteAddress: { get: () => socket.remoteAddress },
+    remotePort: { get: () => socket.remotePort },
+  });
   for (const piece of started?.output ?? []) duplex.push(piece);
   socket.on('data', (chunk: Buffer) => {
     if (rewriter.passthrough && !rewriter.awaitingSettingsAck) {
