@@ -34,15 +34,8 @@ export function authService(server: EtcdServer, callers: Callers): UntypedServic
   };
   for (const [method, field] of Object.entries(PROPOSED_AS)) {
     service[method] = unary((request: Record<string, unknown>, call) => {
-      return callers.with(call, (caller) => server.authRequest({ [field]: clientHashedPassword(request) }, caller));
+      return callers.with(call, (caller) => server.authRequest({ [field]: request }, caller));
     });
   }
   return service;
-}
-
-/** etcd 3.5 clients may send a bcrypt hash themselves, base64-encoded; the log keeps the hash as text. */
-function clientHashedPassword(request: Record<string, unknown>): Record<string, unknown> {
-  const hashed = request['hashedPassword'];
-  if (typeof hashed !== 'string' || hashed === '') return request;
-  return { ...request, hashedPassword: Buffer.from(hashed, 'base64').toString('latin1') };
 }

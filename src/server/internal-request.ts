@@ -42,7 +42,7 @@ export interface InternalRaftRequest {
   auth_disable?: Empty | null;
   auth_status?: Empty | null;
   authenticate?: InternalAuthenticateRequest | null;
-  /** The password is hashed by the proposer: `hashedPassword` is set, `password` empty. */
+  /** The proposer hashes the password: `hashedPassword` (base64 of the bcrypt hash, as etcd) is set, `password` empty. */
   auth_user_add?: { name: string; password?: string; hashedPassword: string; options?: { no_password: boolean } | null } | null;
   auth_user_delete?: { name: string } | null;
   auth_user_get?: { name: string } | null;

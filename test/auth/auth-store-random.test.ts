@@ -18,18 +18,18 @@ import { withAuthStore } from './auth-store-helpers.js';
 const EMPTY = Buffer.alloc(0);
 const NUL = Buffer.from([0]);
 /** Permission and request keys are built from these, 1 or 2 characters long (3 for requests). */
-const KEY_ALPHABET = ['a', 'b', 'c'];
+const KEY_ALPHABET = ['a', 'b'];
 const MAX_PERMISSION_KEY_LENGTH = 2;
 
 /**
- * Every string of length 1..3 over {\0, a, b, c, d}. A gap in a union of
+ * Every string of length 1..3 over {\0, a, b, c}. A gap in a union of
  * permission intervals starts at a permission's end: a range_end or prefix
- * end (at most 2 characters, possibly ending in 'd' after an increment) or
+ * end (at most 2 characters, possibly ending in 'c' after an increment) or
  * a single key followed by \0 (at most 3 characters); or at the request's
  * start (at most 3 characters). All of them are model keys.
  */
 function modelKeys(): Buffer[] {
-  const alphabet = ['\0', 'a', 'b', 'c', 'd'];
+  const alphabet = ['\0', 'a', 'b', 'c'];
   const keys: string[] = [];
   let level = [''];
   for (let length = 1; length <= MAX_PERMISSION_KEY_LENGTH + 1; length++) {
@@ -103,22 +103,23 @@ async function runSeed(seed: number, store: AuthStore): Promise<void> {
   const random = seededRandom(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   const chance = (probability: number) => random() < probability;
-  const randomKey = (maxLength: number): Buffer => {
+  /** Request keys (`withNul`) may hold "\0" after the first character; permission keys never do (a prefix end would leave the model alphabet). */
+  const randomKey = (maxLength: number, withNul = false): Buffer => {
     const length = 1 + Math.floor(random() * maxLength);
     let key = '';
-    for (let index = 0; index < length; index++) key += pick(KEY_ALPHABET);
+    for (let index = 0; index < length; index++) key += index > 0 && withNul && chance(0.2) ? '\0' : pick(KEY_ALPHABET);
     return Buffer.from(key, 'latin1');
   };
   /** A key range of one of the shapes a client uses: one key, [a, b), prefix, from-key, everything. */
-  const randomRange = (maxLength: number): { key: Buffer; rangeEnd: Buffer } => {
+  const randomRange = (maxLength: number, withNul = false): { key: Buffer; rangeEnd: Buffer } => {
     const kind = pick(['key', 'key', 'range', 'range', 'prefix', 'prefix', 'from', 'all'] as const);
-    const key = randomKey(maxLength);
+    const key = randomKey(maxLength, withNul);
     switch (kind) {
       case 'key':
         return { key, rangeEnd: EMPTY };
       case 'range': {
-        let other = randomKey(maxLength);
-        while (other.equals(key)) other = randomKey(maxLength);
+        let other = randomKey(maxLength, withNul);
+        while (other.equals(key)) other = randomKey(maxLength, withNul);
         return Buffer.compare(key, other) < 0 ? { key, rangeEnd: other } : { key: other, rangeEnd: key };
       }
       case 'prefix':
@@ -142,16 +143,16 @@ async function runSeed(seed: number, store: AuthStore): Promise<void> {
   store.enable();
   model.users.set('root', new Set(['root']));
 
-  const mutations: (() => void)[] = [
+  const mutations: { weight: number; run: () => void }[] = [
     // add a role
-    () => {
+    { weight: 2, run: () => {
       const role = pick(roleNames);
       const expected = model.roles.has(role) ? 'roleAlreadyExist' : 'ok';
       expectOutcome(`roleAdd ${role}`, () => store.roleAdd(role), expected);
       if (expected === 'ok') model.roles.set(role, []);
-    },
+    } },
     // grant a permission (sometimes an invalid range)
-    () => {
+    { weight: 8, run: () => {
       const role = pick(roleNames);
       let { key, rangeEnd } = randomRange(MAX_PERMISSION_KEY_LENGTH);
       let invalid = false;
@@ -165,9 +166,9 @@ async function runSeed(seed: number, store: AuthStore): Promise<void> {
       const expected = invalid ? 'invalidAuthMgmt' : permissions === undefined ? 'roleNotFound' : 'ok';
       expectOutcome(`roleGrantPermission ${role}`, () => store.roleGrantPermission(role, { ...permission }), expected);
       if (expected === 'ok') modelGrant(permissions!, permission);
-    },
+    } },
     // revoke a permission (usually one the role has)
-    () => {
+    { weight: 2, run: () => {
       const role = pick(roleNames);
       const permissions = model.roles.get(role);
       const target = permissions !== undefined && permissions.length > 0 && chance(0.8) ? pick(permissions) : { key: randomKey(2), range_end: EMPTY };
@@ -175,9 +176,9 @@ async function runSeed(seed: number, store: AuthStore): Promise<void> {
       const expected = permissions === undefined ? 'roleNotFound' : matching.length === 0 ? 'permissionNotGranted' : 'ok';
       expectOutcome(`roleRevokePermission ${role}`, () => store.roleRevokePermission(role, target.key, target.range_end), expected);
       if (expected === 'ok') model.roles.set(role, permissions!.filter((p) => !matching.includes(p)));
-    },
+    } },
     // delete a role
-    () => {
+    { weight: 1, run: () => {
       const role = pick(roleNames);
       const expected = model.roles.has(role) ? 'ok' : 'roleNotFound';
       expectOutcome(`roleDelete ${role}`, () => store.roleDelete(role), expected);
@@ -185,43 +186,62 @@ async function runSeed(seed: number, store: AuthStore): Promise<void> {
         model.roles.delete(role);
         for (const roles of model.users.values()) roles.delete(role);
       }
-    },
+    } },
     // add a user
-    () => {
+    { weight: 2, run: () => {
       const user = pick(userNames);
       const expected = model.users.has(user) ? 'userAlreadyExist' : 'ok';
       expectOutcome(`userAdd ${user}`, () => store.userAdd({ name: user, hashedPassword: '', noPassword: true }), expected);
       if (expected === 'ok') model.users.set(user, new Set());
-    },
+    } },
     // delete a user
-    () => {
+    { weight: 1, run: () => {
       const user = pick(userNames);
       const expected = model.users.has(user) ? 'ok' : 'userNotFound';
       expectOutcome(`userDelete ${user}`, () => store.userDelete(user), expected);
       if (expected === 'ok') model.users.delete(user);
-    },
+    } },
     // grant a role (sometimes root)
-    () => {
+    { weight: 5, run: () => {
       const user = pick(userNames);
       const role = chance(0.05) ? 'root' : pick(roleNames);
       const roles = model.users.get(user);
       const expected = roles === undefined ? 'userNotFound' : role !== 'root' && !model.roles.has(role) ? 'roleNotFound' : 'ok';
       expectOutcome(`userGrantRole ${user} ${role}`, () => store.userGrantRole(user, role), expected);
       if (expected === 'ok') roles!.add(role);
-    },
+    } },
     // revoke a role
-    () => {
+    { weight: 2, run: () => {
       const user = pick(userNames);
       const roles = model.users.get(user);
       const role = roles !== undefined && roles.size > 0 && chance(0.8) ? pick([...roles]) : pick(roleNames);
       const expected = roles === undefined ? 'userNotFound' : roles.has(role) ? 'ok' : 'roleNotGranted';
       expectOutcome(`userRevokeRole ${user} ${role}`, () => store.userRevokeRole(user, role), expected);
       if (expected === 'ok') roles!.delete(role);
-    },
+    } },
   ];
 
+  const totalWeight = mutations.reduce((sum, mutation) => sum + mutation.weight, 0);
+  const mutate = () => {
+    let draw = random() * totalWeight;
+    for (const mutation of mutations) {
+      draw -= mutation.weight;
+      if (draw < 0) return mutation.run();
+    }
+  };
+  // Start from a populated store: every role and user, a few permissions and grants.
+  for (const role of roleNames) {
+    store.roleAdd(role);
+    model.roles.set(role, []);
+  }
+  for (const user of userNames) {
+    store.userAdd({ name: user, hashedPassword: '', noPassword: true });
+    model.users.set(user, new Set());
+  }
+  for (let step = 0; step < 25; step++) mutate();
+
   for (let round = 0; round < 40; round++) {
-    pick(mutations)();
+    mutate();
     // The stored records agree with the model.
     assert.deepEqual(store.roleList(), [...model.roles.keys()].sort());
     for (const [role, permissions] of model.roles) assert.deepEqual(store.roleGet(role), permissions, `roleGet ${role}`);
@@ -229,10 +249,10 @@ async function runSeed(seed: number, store: AuthStore): Promise<void> {
     for (const [user, roles] of model.users) assert.deepEqual(store.userGet(user).roles, [...roles].sort(), `userGet ${user}`);
 
     for (let check = 0; check < 30; check++) {
-      const user = chance(0.1) ? 'root' : pick(userNames);
+      const user = chance(0.05) ? 'root' : pick(userNames);
       const info = { username: user, revision: store.revision };
       const operation = pick(['range', 'put', 'deleteRange'] as const);
-      const { key, rangeEnd } = operation === 'put' ? { key: randomKey(3), rangeEnd: EMPTY } : randomRange(3);
+      const { key, rangeEnd } = operation === 'put' ? { key: randomKey(3, true), rangeEnd: EMPTY } : randomRange(3, true);
       const allowed = modelAllows(model, user, operation === 'range' ? 'read' : 'write', key, rangeEnd);
       const expected = allowed === true ? 'ok' : 'permissionDenied';
       const description = `${operation} ${user} [${JSON.stringify(key.toString('latin1'))}, ${JSON.stringify(rangeEnd.toString('latin1'))})`;
