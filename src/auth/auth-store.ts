@@ -11,6 +11,7 @@
 // are cached and the cache is dropped on every change and on recover().
 
 import { createHash } from 'node:crypto';
+import { BcryptLimiter } from './bcrypt-limiter.js';
 import { hash as bcryptHash, hashSync as bcryptHashSync, verify as bcryptVerify } from '@node-rs/bcrypt';
 import type { Backend } from '../backend/backend.js';
 import { encodeUint64BigEndian, readUint64BigEndian } from '../backend/uint64.js';
@@ -73,6 +74,8 @@ export class AuthStore {
   private readonly logger: Logger;
   private readonly tokenProvider: TokenProvider;
   private readonly cost: number;
+  /** Keeps bcrypt from taking every thread-pool thread (see bcrypt-limiter.ts). */
+  private readonly bcrypt = new BcryptLimiter();
 
   private constructor(
     private readonly backend: Backend,
@@ -408,7 +411,7 @@ export class AuthStore {
     const revision = this.readRevision();
     let matches = false;
     try {
-      matches = user.password.length > 0 && (await bcryptVerify(password, user.password));
+      matches = user.password.length > 0 && (await this.bcrypt.run(() => bcryptVerify(password, user.password)));
     } catch {
       matches = false; // not a bcrypt hash
     }
@@ -425,7 +428,7 @@ export class AuthStore {
    * AuthUserAddRequest/AuthUserChangePasswordRequest.hashed_password.
    */
   async hashPassword(password: string): Promise<string> {
-    const hashed = await bcryptHash(password, this.cost);
+    const hashed = await this.bcrypt.run(() => bcryptHash(password, this.cost));
     return Buffer.from(hashed, 'utf8').toString('base64');
   }
 
