@@ -12,6 +12,7 @@
 
 import { createHash } from 'node:crypto';
 import { BcryptLimiter } from './bcrypt-limiter.js';
+import { EtcdError } from '../pkg/etcd-error.js';
 import { hash as bcryptHash, hashSync as bcryptHashSync, verify as bcryptVerify } from '@node-rs/bcrypt';
 import type { Backend } from '../backend/backend.js';
 import { encodeUint64BigEndian, readUint64BigEndian } from '../backend/uint64.js';
@@ -184,7 +185,15 @@ export class AuthStore {
     const user = this.getUser(username);
     if (user === undefined) throw authErrors.authFailed();
     if (user.options?.noPassword === true) throw authErrors.authFailed();
-    const token = this.tokenProvider.assign(username, this.currentRevision, context);
+    let token: string;
+    try {
+      token = this.tokenProvider.assign(username, this.currentRevision, context);
+    } catch (error) {
+      // A token that cannot be made (a verify-only JWT key, a reused simple
+      // token) is this client's failure, never a reason to stop applying.
+      if (error instanceof EtcdError) throw error;
+      throw new EtcdError(error instanceof Error ? error.message : String(error), 'Internal');
+    }
     this.logger.debug('authenticated a user', { 'user-name': username, 'token-fingerprint': redactToken(token) });
     return { token };
   }
