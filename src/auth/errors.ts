@@ -57,7 +57,8 @@ export const authErrors = {
    * no_password, or a hashed password that is not base64). Sent as
    * authFailed's status here; see `kind` to tell it apart.
    */
-  noPasswordUser: make('noPasswordUser', 'InvalidArgument', authFailedMessage),
+  // etcd has no gRPC mapping for this one: it reaches the client as Unknown with the store's own text.
+  noPasswordUser: make('noPasswordUser', 'Unknown', 'auth: authentication failed, password was given for no password user'),
   permissionNotGiven: make('permissionNotGiven', 'InvalidArgument', 'etcdserver: permission not given'),
   permissionDenied: make('permissionDenied', 'PermissionDenied', 'etcdserver: permission denied'),
   roleNotGranted: make('roleNotGranted', 'FailedPrecondition', 'etcdserver: role is not granted to the user'),

@@ -16,7 +16,8 @@ export type GrpcCodeName =
   | 'DataLoss'
   | 'Canceled'
   | 'DeadlineExceeded'
-  | 'Internal';
+  | 'Internal'
+  | 'Unknown';
 
 export class EtcdError extends Error {
   readonly grpcCode: GrpcCodeName;
@@ -28,6 +29,8 @@ export class EtcdError extends Error {
 
   /** The message etcd's gRPC layer sends (it prefixes mvcc errors with "etcdserver: "). */
   get grpcMessage(): string {
+    // etcd sends errors it has no gRPC mapping for (code Unknown) with their own text.
+    if (this.grpcCode === 'Unknown') return this.message;
     return this.message.startsWith('etcdserver: ') ? this.message : `etcdserver: ${this.message}`;
   }
 }
