@@ -14,7 +14,7 @@ const expected: Record<keyof typeof authErrors, [string, string]> = {
   roleNotFound: ['FailedPrecondition', 'etcdserver: role name not found'],
   roleEmpty: ['InvalidArgument', 'etcdserver: role name is empty'],
   authFailed: ['InvalidArgument', 'etcdserver: authentication failed, invalid user ID or password'],
-  noPasswordUser: ['InvalidArgument', 'etcdserver: authentication failed, invalid user ID or password'],
+  noPasswordUser: ['Unknown', 'auth: authentication failed, password was given for no password user'],
   permissionNotGiven: ['InvalidArgument', 'etcdserver: permission not given'],
   permissionDenied: ['PermissionDenied', 'etcdserver: permission denied'],
   roleNotGranted: ['FailedPrecondition', 'etcdserver: role is not granted to the user'],
