@@ -20,6 +20,7 @@ export function collectGoMetadata(options: GoBenchOptions, label: string, warmUp
     dataRoot: options.dataRoot,
     settings: {
       targets: options.targets,
+      modes: options.modes,
       transports: options.transports,
       scale: options.scale,
       cases: options.cases.map((definition) => ({

@@ -1,12 +1,13 @@
-// Results of `npm run bench:go`: one row per (case, target, transport), the
-// etcd-ts / etcd ratios per transport, and the TLS cost per target
-// (TLS req/s ÷ plain req/s), as Markdown for people and JSON for later.
+// Results of `npm run bench:go`: one row per (case, target, mode), the
+// etcd-ts / etcd ratios per mode, the TLS cost per target (TLS req/s ÷ plain
+// req/s) and the auth cost per target (auth-simple and auth-jwt req/s ÷
+// plain req/s), as Markdown for people and JSON for later.
 
 import { escapeCell, reportHeader, type RunMetadata } from '../report.js';
 import { ratio } from '../stats.js';
 import type { TargetName } from '../targets.js';
 import type { BenchmarkSummary } from './benchmark-tool.js';
-import type { CaseName, Transport } from './options.js';
+import { AUTH_MODES, isAuthMode, MODES, type AuthMode, type CaseName, type Mode, type Transport } from './options.js';
 
 export interface GoCaseResult {
   case: CaseName;
@@ -15,7 +16,10 @@ export interface GoCaseResult {
   conns: number;
   total: number;
   target: TargetName;
+  /** What went over the wire: 'tls' only in mode tls (the auth modes are plain gRPC). */
   transport: Transport;
+  /** plain, tls, auth-simple or auth-jwt; absent in results written before the auth modes (then it is the transport). */
+  mode?: Mode;
   status: 'ok' | 'failed';
   note?: string;
   /** Position in the run (0 = first measured), to see the alternating order. */
@@ -45,6 +49,27 @@ export interface GoRatioRow {
   tlsCost: Partial<Record<TargetName, number | null>>;
   /** TLS server CPU per request ÷ plain server CPU per request, per target. */
   tlsServerCpuPerRequest: Partial<Record<TargetName, number | null>>;
+  /** etcd-ts req/s ÷ etcd req/s, per mode that ran. */
+  throughput: Partial<Record<Mode, number | null>>;
+  /** Auth mode req/s ÷ plain req/s, per auth mode that ran, per target. */
+  authCost: Partial<Record<AuthMode, Partial<Record<TargetName, number | null>>>>;
+  /** Auth mode server CPU per request ÷ plain server CPU per request, per auth mode that ran, per target. */
+  authServerCpuPerRequest: Partial<Record<AuthMode, Partial<Record<TargetName, number | null>>>>;
+}
+
+export function modeOf(result: GoCaseResult): Mode {
+  return result.mode ?? result.transport;
+}
+
+/** The end of a results file's name: go-auth when an auth mode ran, else go-tls (as before the auth modes). */
+export function resultsStemSuffix(modes: readonly Mode[]): string {
+  return modes.some(isAuthMode) ? 'go-auth' : 'go-tls';
+}
+
+/** The modes that appear in the results, in the canonical order. */
+function modesIn(results: GoCaseResult[]): Mode[] {
+  const present = new Set(results.map(modeOf));
+  return MODES.filter((mode) => present.has(mode));
 }
 
 function fixed(value: number | null | undefined, digits: number): string {
@@ -56,7 +81,7 @@ function times(value: number | null | undefined): string {
 }
 
 export function caseLine(result: GoCaseResult): string {
-  const head = `${result.case.padEnd(9)} ${result.target.padEnd(7)} ${result.transport.padEnd(5)} clients=${String(result.clients).padEnd(4)} conns=${String(result.conns).padEnd(3)} total=${String(result.total).padEnd(6)}`;
+  const head = `${result.case.padEnd(9)} ${result.target.padEnd(7)} ${modeOf(result).padEnd(11)} clients=${String(result.clients).padEnd(4)} conns=${String(result.conns).padEnd(3)} total=${String(result.total).padEnd(6)}`;
   if (result.status !== 'ok') return `${head} FAILED: ${(result.note ?? '').split('\n')[0]}`;
   return (
     `${head} ${fixed(result.requestsPerSecond, 0).padStart(7)} req/s  p50 ${fixed(result.p50Ms, 2)} p99 ${fixed(result.p99Ms, 2)} ms | ` +
@@ -65,22 +90,28 @@ export function caseLine(result: GoCaseResult): string {
   );
 }
 
-function find(results: GoCaseResult[], caseName: CaseName, target: TargetName, transport: Transport): GoCaseResult | undefined {
-  return results.find((result) => result.case === caseName && result.target === target && result.transport === transport && result.status === 'ok');
+function find(results: GoCaseResult[], caseName: CaseName, target: TargetName, mode: Mode): GoCaseResult | undefined {
+  return results.find((result) => result.case === caseName && result.target === target && modeOf(result) === mode && result.status === 'ok');
 }
 
 export function ratioRows(results: GoCaseResult[]): GoRatioRow[] {
   const rows: GoRatioRow[] = [];
+  const targets = [...new Set(results.map((result) => result.target))];
+  const modes = modesIn(results);
+  const authModes = AUTH_MODES.filter((mode) => modes.includes(mode));
   for (const caseName of [...new Set(results.map((result) => result.case))]) {
-    const rps = (target: TargetName, transport: Transport) => find(results, caseName, target, transport)?.requestsPerSecond;
-    const cpu = (target: TargetName, transport: Transport) => find(results, caseName, target, transport)?.serverCpuMsPerRequest;
-    const targets = [...new Set(results.map((result) => result.target))];
+    const rps = (target: TargetName, mode: Mode) => find(results, caseName, target, mode)?.requestsPerSecond;
+    const cpu = (target: TargetName, mode: Mode) => find(results, caseName, target, mode)?.serverCpuMsPerRequest;
+    const perTarget = (value: (target: TargetName) => number | null) => Object.fromEntries(targets.map((target) => [target, value(target)]));
     rows.push({
       case: caseName,
       plainThroughput: ratio(rps('etcd-ts', 'plain'), rps('etcd', 'plain')),
       tlsThroughput: ratio(rps('etcd-ts', 'tls'), rps('etcd', 'tls')),
-      tlsCost: Object.fromEntries(targets.map((target) => [target, ratio(rps(target, 'tls'), rps(target, 'plain'))])),
-      tlsServerCpuPerRequest: Object.fromEntries(targets.map((target) => [target, ratio(cpu(target, 'tls'), cpu(target, 'plain'))])),
+      tlsCost: perTarget((target) => ratio(rps(target, 'tls'), rps(target, 'plain'))),
+      tlsServerCpuPerRequest: perTarget((target) => ratio(cpu(target, 'tls'), cpu(target, 'plain'))),
+      throughput: Object.fromEntries(modes.map((mode) => [mode, ratio(rps('etcd-ts', mode), rps('etcd', mode))])),
+      authCost: Object.fromEntries(authModes.map((mode) => [mode, perTarget((target) => ratio(rps(target, mode), rps(target, 'plain')))])),
+      authServerCpuPerRequest: Object.fromEntries(authModes.map((mode) => [mode, perTarget((target) => ratio(cpu(target, mode), cpu(target, 'plain')))])),
     });
   }
   return rows;
@@ -88,11 +119,11 @@ export function ratioRows(results: GoCaseResult[]): GoRatioRow[] {
 
 export function resultsTable(results: GoCaseResult[]): string[] {
   const lines = [
-    '| case | clients | conns | requests | target | transport | req/s | p50 ms | p99 ms | errors | server CPU s | server CPU ms/req | generator CPU s |',
+    '| case | clients | conns | requests | target | mode | req/s | p50 ms | p99 ms | errors | server CPU s | server CPU ms/req | generator CPU s |',
     '|---|---:|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const result of results) {
-    const head = `| ${result.case} | ${result.clients} | ${result.conns} | ${result.total} | ${result.target} | ${result.transport === 'tls' ? 'TLS' : 'plain'} |`;
+    const head = `| ${result.case} | ${result.clients} | ${result.conns} | ${result.total} | ${result.target} | ${modeOf(result)} |`;
     if (result.status !== 'ok') {
       lines.push(`${head} **failed**: ${escapeCell((result.note ?? '').split('\n')[0]!)} | | | | | | |`);
       continue;
@@ -105,38 +136,65 @@ export function resultsTable(results: GoCaseResult[]): string[] {
   return lines;
 }
 
-export function ratioTable(rows: GoRatioRow[], targets: TargetName[]): string[] {
-  if (rows.length === 0) return [];
-  const both = targets.includes('etcd') && targets.includes('etcd-ts');
-  const header = [
-    '| case',
-    ...(both ? ['etcd-ts / etcd req/s, plain', 'etcd-ts / etcd req/s, TLS'] : []),
-    ...targets.map((target) => `TLS cost ${target} (TLS ÷ plain req/s)`),
-    ...targets.map((target) => `${target} server CPU/req, TLS ÷ plain`),
-  ];
-  const lines = [`${header.join(' | ')} |`, `|---|${header.slice(1).map(() => '---:').join('|')}|`];
-  for (const row of rows) {
-    const cells = [
-      `| ${row.case}`,
-      ...(both ? [times(row.plainThroughput), times(row.tlsThroughput)] : []),
-      ...targets.map((target) => times(row.tlsCost[target])),
-      ...targets.map((target) => times(row.tlsServerCpuPerRequest[target])),
-    ];
-    lines.push(`${cells.join(' | ')} |`);
-  }
-  return lines;
+function table(header: string[], rows: string[][]): string[] {
+  return [`| ${header.join(' | ')} |`, `|---|${header.slice(1).map(() => '---:').join('|')}|`, ...rows.map((cells) => `| ${cells.join(' | ')} |`)];
 }
 
-export function markdownReport(metadata: RunMetadata, results: GoCaseResult[], targets: TargetName[], notes: string[]): string {
+/** etcd-ts req/s ÷ etcd req/s per mode; empty unless both targets ran. */
+export function throughputTable(rows: GoRatioRow[], targets: TargetName[], modes: Mode[]): string[] {
+  if (rows.length === 0 || !(targets.includes('etcd') && targets.includes('etcd-ts'))) return [];
+  return table(
+    ['case', ...modes.map((mode) => `etcd-ts / etcd req/s, ${mode}`)],
+    rows.map((row) => [row.case, ...modes.map((mode) => times(row.throughput[mode]))]),
+  );
+}
+
+/** TLS ÷ plain req/s and server CPU per request, per target; empty unless plain and tls both ran. */
+export function tlsCostTable(rows: GoRatioRow[], targets: TargetName[], modes: Mode[]): string[] {
+  if (rows.length === 0 || !modes.includes('plain') || !modes.includes('tls')) return [];
+  return table(
+    ['case', ...targets.map((target) => `TLS cost ${target} (TLS ÷ plain req/s)`), ...targets.map((target) => `${target} server CPU/req, TLS ÷ plain`)],
+    rows.map((row) => [row.case, ...targets.map((target) => times(row.tlsCost[target])), ...targets.map((target) => times(row.tlsServerCpuPerRequest[target]))]),
+  );
+}
+
+/** Auth mode ÷ plain req/s and server CPU per request, per target and auth mode; empty unless plain and an auth mode ran. */
+export function authCostTable(rows: GoRatioRow[], targets: TargetName[], modes: Mode[]): string[] {
+  const authModes = AUTH_MODES.filter((mode) => modes.includes(mode));
+  if (rows.length === 0 || !modes.includes('plain') || authModes.length === 0) return [];
+  const pairs = targets.flatMap((target) => authModes.map((mode) => ({ target, mode })));
+  return table(
+    ['case', ...pairs.map(({ target, mode }) => `${target} ${mode} ÷ plain req/s`), ...pairs.map(({ target, mode }) => `${target} server CPU/req, ${mode} ÷ plain`)],
+    rows.map((row) => [
+      row.case,
+      ...pairs.map(({ target, mode }) => times(row.authCost[mode]?.[target])),
+      ...pairs.map(({ target, mode }) => times(row.authServerCpuPerRequest[mode]?.[target])),
+    ]),
+  );
+}
+
+const MODE_DESCRIPTIONS: Record<Mode, string> = {
+  plain: 'plain = plain gRPC, auth off',
+  tls: 'tls = https client URL with `--client-cert-auth`; the generator presents a client certificate',
+  'auth-simple': 'auth-simple = plain gRPC, auth enabled, `--auth-token=simple`; the generator runs as the non-root user `bench` (readwrite on every key)',
+  'auth-jwt': 'auth-jwt = the same with `--auth-token=jwt,...,sign-method=RS256,ttl=10m` (a 2048-bit RSA key pair made for the run)',
+};
+
+export function markdownReport(metadata: RunMetadata, results: GoCaseResult[], targets: TargetName[], modes: Mode[], notes: string[]): string {
   const lines = [
-    ...reportHeader('Go benchmark, plain vs TLS', metadata),
-    "Load generator: etcd's `tools/benchmark` (Go, etcd 3.4). TLS = https client URL with `--client-cert-auth`; the generator presents a client certificate.",
-    'req/s is higher-is-better; TLS cost is TLS req/s ÷ plain req/s of the same target (1× = TLS is free).',
+    ...reportHeader(`Go benchmark, ${modes.join(' vs ')}`, metadata),
+    "Load generator: etcd's `tools/benchmark` (Go, etcd 3.4). Modes: " + modes.map((mode) => MODE_DESCRIPTIONS[mode]).join('; ') + '.',
+    'req/s is higher-is-better; a cost is that mode\'s req/s ÷ plain req/s of the same target (1× = free).',
     '',
   ];
   for (const note of notes) lines.push(`> ${note}`, '');
   lines.push('## Cases', '', ...resultsTable(results), '');
-  const ratios = ratioTable(ratioRows(results), targets);
-  if (ratios.length > 0) lines.push('## Ratios', '', ...ratios, '');
+  const rows = ratioRows(results);
+  const throughput = throughputTable(rows, targets, modes);
+  if (throughput.length > 0) lines.push('## etcd-ts / etcd', '', ...throughput, '');
+  const tls = tlsCostTable(rows, targets, modes);
+  if (tls.length > 0) lines.push('## TLS cost', '', ...tls, '');
+  const auth = authCostTable(rows, targets, modes);
+  if (auth.length > 0) lines.push('## Auth cost', '', ...auth, '');
   return lines.join('\n');
 }

@@ -1,12 +1,13 @@
-// `npm run bench:go`: what TLS costs in throughput, measured with etcd's own
-// Go load generator (tools/benchmark) against etcd-ts and the real etcd 3.4
-// in one run.
+// `npm run bench:go`: what TLS and auth cost in throughput, measured with
+// etcd's own Go load generator (tools/benchmark) against etcd-ts and the real
+// etcd 3.4 in one run.
 //
-// One single-member server per (target, transport) is started up front
-// (fresh data dir, free ports), seeded with the range key and warmed up with
+// One single-member server per (target, mode) is started up front (fresh
+// data dir, free ports); in the auth modes auth is turned on through etcdctl
+// (auth.ts); each is seeded with the range key and warmed up with
 // unmeasured requests; then every case runs against every server, the order
 // of servers reversed from one case to the next (A B C D, D C B A, ...) so
-// neither target nor transport always runs first. Per case: the tool's
+// neither target nor mode always runs first. Per case: the tool's
 // req/s and p50/p99, the CPU the server under test used (/proc/<pid>/stat)
 // and the CPU the generator used (its rusage, via /proc/self/stat's
 // cutime + cstime). Servers are killed by PID at the end, on errors and on
@@ -19,9 +20,10 @@ import { etcdctlOk } from '../../test/support/etcdctl.js';
 import { PROJECT_ROOT, targetDefinition } from '../targets.js';
 import { BenchmarkFailed, benchmarkBinaryMissing, killRunningBenchmark, runBenchmark } from './benchmark-tool.js';
 import { makeBenchCertificates, type BenchCertificates } from './certificates.js';
+import { benchUserFlag, enableAuth, makeCredentials, makeJwtKeys, type AuthCredentials, type JwtKeys } from './auth.js';
 import { collectGoMetadata } from './metadata.js';
-import { connectionsFor, parseOptions, scaledTotal, USAGE, type CaseDefinition, type GoBenchOptions } from './options.js';
-import { caseLine, markdownReport, ratioRows, type GoCaseResult } from './report.js';
+import { connectionsFor, isAuthMode, parseOptions, scaledTotal, USAGE, type CaseDefinition, type GoBenchOptions } from './options.js';
+import { caseLine, markdownReport, ratioRows, resultsStemSuffix, type GoCaseResult } from './report.js';
 import { BenchServer, killAllServersNow, stopAllServers } from './servers.js';
 
 const RANGE_KEY = 'bench-go-range-key';
@@ -34,13 +36,26 @@ const WARM_UP_CLIENTS = 10;
 const CASE_TIMEOUT_MS = 300_000;
 
 let certificates: BenchCertificates | undefined;
+let jwtKeys: JwtKeys | undefined;
+/** Passwords of root and bench on every auth-mode server of this run. */
+const credentials: AuthCredentials = makeCredentials();
 let interrupted = false;
+/** Server CPU of one etcdctl get as bench (an Authenticate, so one bcrypt check, and the get), per auth-mode server label. */
+const authenticateCpuSeconds = new Map<string, number>();
+const AUTHENTICATE_PROBES = 3;
+
+function removeKeyMaterial(): void {
+  certificates?.remove();
+  certificates = undefined;
+  jwtKeys?.remove();
+  jwtKeys = undefined;
+}
 
 function installCleanup(): void {
   process.on('exit', () => {
     killRunningBenchmark();
     killAllServersNow();
-    certificates?.remove();
+    removeKeyMaterial();
   });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
@@ -56,14 +71,16 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function tlsClientArgs(server: BenchServer): string[] {
-  if (server.transport !== 'tls') return [];
-  return [`--cacert=${certificates!.caCert}`, `--cert=${certificates!.client.cert}`, `--key=${certificates!.client.key}`];
+/** TLS files and, in the auth modes, --user=bench:PASSWORD: what the generator and etcdctl need to talk to the server as the benchmark does. */
+function clientArgs(server: BenchServer): string[] {
+  const user = isAuthMode(server.mode) ? [benchUserFlag(credentials)] : [];
+  if (server.transport !== 'tls') return user;
+  return [`--cacert=${certificates!.caCert}`, `--cert=${certificates!.client.cert}`, `--key=${certificates!.client.key}`, ...user];
 }
 
 /** The tool's command line for one run: global flags, then the command and its flags. */
 function benchmarkArgs(server: BenchServer, command: 'put' | 'range', clients: number, total: number): string[] {
-  const global = [`--endpoints=${server.endpoint}`, `--conns=${connectionsFor(clients)}`, `--clients=${clients}`, '--precise', '--dial-timeout=10s', ...tlsClientArgs(server)];
+  const global = [`--endpoints=${server.endpoint}`, `--conns=${connectionsFor(clients)}`, `--clients=${clients}`, '--precise', '--dial-timeout=10s', ...clientArgs(server)];
   const commandArgs =
     command === 'put'
       ? ['put', `--key-size=${KEY_SIZE}`, '--sequential-keys', `--total=${total}`, `--val-size=${VALUE_SIZE}`]
@@ -72,8 +89,16 @@ function benchmarkArgs(server: BenchServer, command: 'put' | 'range', clients: n
 }
 
 async function prepareServer(options: GoBenchOptions, server: BenchServer, warmUpRequests: number): Promise<void> {
-  if (options.cases.some((definition) => definition.command === 'range')) {
-    await etcdctlOk(server.endpoint, [...tlsClientArgs(server), 'put', RANGE_KEY, RANGE_VALUE]);
+  const needsRangeKey = options.cases.some((definition) => definition.command === 'range');
+  if (isAuthMode(server.mode)) {
+    // Users, roles and auth enable; the range key is put as root.
+    await enableAuth(server.endpoint, credentials, needsRangeKey ? { key: RANGE_KEY, value: RANGE_VALUE } : undefined);
+    // The generator authenticates once per connection, and that bcrypt check lands in the case's server CPU.
+    const before = server.cpuSeconds();
+    for (let probe = 0; probe < AUTHENTICATE_PROBES; probe++) await etcdctlOk(server.endpoint, [...clientArgs(server), 'get', 'bench-go-auth-probe']);
+    authenticateCpuSeconds.set(server.label, (server.cpuSeconds() - before) / AUTHENTICATE_PROBES);
+  } else if (needsRangeKey) {
+    await etcdctlOk(server.endpoint, [...clientArgs(server), 'put', RANGE_KEY, RANGE_VALUE]);
   }
   // etcd is compiled ahead of time, etcd-ts is JIT-compiled: both are measured warm.
   const commands = [...new Set(options.cases.map((definition) => definition.command))];
@@ -91,6 +116,7 @@ function baseResult(definition: CaseDefinition, server: BenchServer, total: numb
     total,
     target: server.target.name,
     transport: server.transport,
+    mode: server.mode,
     status: 'failed',
     order,
     requestsPerSecond: null,
@@ -167,27 +193,30 @@ async function main(): Promise<void> {
   installCleanup();
 
   const warmUpRequests = Math.max(100, Math.round(WARM_UP_REQUESTS * options.scale));
-  const metadata = collectGoMetadata(options, 'go-tls', warmUpRequests);
+  const stemSuffix = resultsStemSuffix(options.modes);
+  const metadata = collectGoMetadata(options, stemSuffix, warmUpRequests);
   const notes: string[] = [];
   console.log(
-    `bench:go: targets ${options.targets.join(', ')}; transports ${options.transports.join(', ')}; cases ` +
+    `bench:go: targets ${options.targets.join(', ')}; modes ${options.modes.join(', ')}; cases ` +
       options.cases.map((definition) => `${definition.name} (${scaledTotal(definition, options.scale)} requests)`).join(', ') +
       `; data under ${metadata.dataRootFilesystem}; generator ${options.benchmarkBinary}`,
   );
 
   if (options.transports.includes('tls')) certificates = makeBenchCertificates(options.dataRoot);
+  if (options.modes.includes('auth-jwt')) jwtKeys = makeJwtKeys(options.dataRoot);
 
   // Target-major, then reversed on every other case.
   const servers: BenchServer[] = [];
   for (const targetName of options.targets) {
-    for (const transport of options.transports) {
-      const server = await BenchServer.start(targetDefinition(targetName, options), transport, options.dataRoot, certificates);
+    for (const mode of options.modes) {
+      const server = await BenchServer.start(targetDefinition(targetName, options), mode, options.dataRoot, certificates, jwtKeys);
       servers.push(server);
       try {
         await prepareServer(options, server, warmUpRequests);
       } catch (error) {
         if (interrupted) return;
-        throw new Error(`preparing ${server.label} failed: ${describe(error)}`);
+        const output = server.running ? `${server.label} is still running (pid ${server.process.pid}); the tail of its output:\n${server.outputTail()}` : server.deathReport();
+        throw new Error(`preparing ${server.label} failed: ${describe(error)}\n${output}`);
       }
       console.log(`started ${server.label} (pid ${server.process.pid}) at ${server.endpoint}; seeded and warmed up with ${warmUpRequests} requests per kind`);
     }
@@ -206,19 +235,27 @@ async function main(): Promise<void> {
     }
   }
   await stopAllServers();
-  certificates?.remove();
-  certificates = undefined;
+  removeKeyMaterial();
 
   const idle = Math.max(0, ...results.map((result) => result.idleServersCpuSeconds ?? 0));
   if (servers.length > 1) notes.push(`All ${servers.length} servers stay up for the whole run; the idle ones used at most ${idle.toFixed(2)} CPU s during any one case (idleServersCpuSeconds in the JSON).`);
+  if (options.modes.some(isAuthMode)) {
+    notes.push(
+      'Auth modes: both servers keep their default --bcrypt-cost (10). The generator runs as the non-root user `bench` (role `bench`: readwrite on the whole keyspace), ' +
+        'so every request goes through the permission check; it authenticates once per connection (--conns: 1 for 1-10 clients, 10 for 100), while it creates its clients, before its clock starts, so bcrypt is not in req/s. ' +
+        'It is in the server CPU of a case, though: one etcdctl get as bench (one Authenticate) cost the server ' +
+        [...authenticateCpuSeconds].map(([label, seconds]) => `${(seconds * 1000).toFixed(0)} ms (${label})`).join(', ') +
+        ' of CPU, so conns × that much of a case\'s server CPU is authentication.',
+    );
+  }
   if (options.scale !== 1) notes.push(`--scale ${options.scale}: request totals are scaled, so cases are shorter than the 5-10 s the defaults aim for.`);
 
-  const markdown = markdownReport(metadata, results, options.targets, notes);
+  const markdown = markdownReport(metadata, results, options.targets, options.modes, notes);
   console.log(`\n${markdown}`);
 
   if (options.writeResults) {
     mkdirSync(options.resultsDir, { recursive: true });
-    const stem = join(options.resultsDir, `${metadata.startedAt.replace(/:/g, '').replace(/\..*$/, '').replace('T', '-')}-go-tls`);
+    const stem = join(options.resultsDir, `${metadata.startedAt.replace(/:/g, '').replace(/\..*$/, '').replace('T', '-')}-${stemSuffix}`);
     writeFileSync(`${stem}.json`, JSON.stringify({ metadata, notes, results, ratios: ratioRows(results) }, null, 2) + '\n');
     writeFileSync(`${stem}.md`, markdown);
     console.log(`wrote ${stem}.json and ${stem}.md`);
@@ -234,5 +271,5 @@ main()
   .finally(async () => {
     killRunningBenchmark();
     await stopAllServers();
-    certificates?.remove();
+    removeKeyMaterial();
   });

@@ -1,7 +1,9 @@
-// One single-member server per (target, transport): etcd's own flags on free
-// loopback ports, a fresh data directory under the data root, and for TLS an
+// One single-member server per (target, mode): etcd's own flags on free
+// loopback ports, a fresh data directory under the data root, for TLS an
 // https:// client URL with --cert-file/--key-file/--trusted-ca-file and
-// --client-cert-auth (the peer URL stays plain: one member has no peers).
+// --client-cert-auth (the peer URL stays plain: one member has no peers),
+// and for the auth modes --auth-token (auth itself is enabled later, through
+// etcdctl: auth.ts).
 // bench/server-cluster.ts only starts plain-HTTP members, so this starts
 // its own, through the same tests' ServerProcess. Every server is tracked
 // and killed by PID: stopAll() at the end and on signals, killAllNow() from
@@ -13,8 +15,9 @@ import { freePort } from '../../test/support/free-port.js';
 import { ServerProcess } from '../../test/support/server-process.js';
 import { processCpuSeconds } from '../proc-stats.js';
 import type { TargetDefinition } from '../targets.js';
-import type { Transport } from './options.js';
+import { isAuthMode, transportOf, type Mode, type Transport } from './options.js';
 import type { BenchCertificates } from './certificates.js';
+import { authTokenFlag, type JwtKeys } from './auth.js';
 
 const READY_TIMEOUT_MS = 30_000;
 
@@ -23,14 +26,15 @@ const liveServers = new Set<BenchServer>();
 export class BenchServer {
   private constructor(
     readonly target: TargetDefinition,
-    readonly transport: Transport,
+    readonly mode: Mode,
     readonly clientPort: number,
     readonly process: ServerProcess,
     private readonly dataDir: string,
   ) {}
 
-  static async start(target: TargetDefinition, transport: Transport, dataRoot: string, certificates: BenchCertificates | undefined): Promise<BenchServer> {
-    const dataDir = mkdtempSync(join(dataRoot, `bench-go-${target.name}-${transport}-`));
+  static async start(target: TargetDefinition, mode: Mode, dataRoot: string, certificates: BenchCertificates | undefined, jwtKeys: JwtKeys | undefined): Promise<BenchServer> {
+    const transport = transportOf(mode);
+    const dataDir = mkdtempSync(join(dataRoot, `bench-go-${target.name}-${mode}-`));
     const clientPort = await freePort();
     const peerPort = await freePort();
     const scheme = transport === 'tls' ? 'https' : 'http';
@@ -51,11 +55,12 @@ export class BenchServer {
       `--initial-cluster=m0=${peerUrl}`,
       '--initial-cluster-state=new',
       ...tlsFlags,
+      ...(isAuthMode(mode) ? [authTokenFlag(mode, jwtKeys)] : []),
     ];
-    const server = new BenchServer(target, transport, clientPort, new ServerProcess(target.name, flags, { command: target.command() }), dataDir);
+    const server = new BenchServer(target, mode, clientPort, new ServerProcess(target.name, flags, { command: target.command() }), dataDir);
     liveServers.add(server);
     try {
-      await server.process.waitReady(`${target.name} (${transport}) to be ready`, READY_TIMEOUT_MS);
+      await server.process.waitReady(`${target.name} (${mode}) to be ready`, READY_TIMEOUT_MS);
     } catch (error) {
       await server.stop();
       throw error;
@@ -63,8 +68,12 @@ export class BenchServer {
     return server;
   }
 
+  get transport(): Transport {
+    return transportOf(this.mode);
+  }
+
   get label(): string {
-    return `${this.target.name}/${this.transport}`;
+    return `${this.target.name}/${this.mode}`;
   }
 
   /** The endpoint as the Go benchmark and etcdctl take it. */
@@ -86,6 +95,11 @@ export class BenchServer {
   deathReport(): string {
     const { child, output } = this.process;
     return `${this.label} exited (${child.exitCode ?? child.signalCode}):\n${output.slice(-3000)}`;
+  }
+
+  /** The tail of the server's output, for errors while it still runs. */
+  outputTail(chars = 3000): string {
+    return this.process.output.slice(-chars);
   }
 
   async stop(): Promise<void> {

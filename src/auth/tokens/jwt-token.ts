@@ -246,6 +246,7 @@ class InvalidToken extends Error {}
 
 export class JwtTokenProvider implements TokenProvider {
   private readonly encodedHeader: string;
+  private readonly verifiedTokens = new Map<string, VerifiedToken>();
 
   constructor(
     private readonly method: Method,
@@ -288,6 +289,14 @@ export class JwtTokenProvider implements TokenProvider {
   }
 
   info(token: string, _currentRevision: number): AuthInfo | undefined {
+    // A token already verified needs only its time checked again: a signature
+    // check costs more than the request it guards (RSA, ECDSA).
+    const verified = this.verifiedTokens.get(token);
+    if (verified !== undefined) {
+      const nowSeconds = this.clock.nowMs() / 1000;
+      if (nowSeconds < verified.expSeconds && nowSeconds >= verified.notBeforeSeconds) return verified.info;
+      this.verifiedTokens.delete(token);
+    }
     try {
       return this.check(token);
     } catch (error) {
@@ -323,9 +332,29 @@ export class JwtTokenProvider implements TokenProvider {
     if (typeof revision !== 'number' || !Number.isFinite(revision) || revision < 0) {
       throw new InvalidToken('failed to obtain revision claims from jwt token');
     }
-    return { username: claims.username, revision: Math.floor(revision) };
+    const info = { username: claims.username, revision: Math.floor(revision) };
+    this.remember(token, { info, expSeconds: exp, notBeforeSeconds: typeof claims.nbf === 'number' ? claims.nbf : -Infinity });
+    return info;
+  }
+
+  /** Bounded: the oldest verified token is forgotten first (and simply verified again if it comes back). */
+  private remember(token: string, entry: VerifiedToken): void {
+    if (this.verifiedTokens.size >= MAX_VERIFIED_TOKENS) {
+      const oldest = this.verifiedTokens.keys().next().value;
+      if (oldest !== undefined) this.verifiedTokens.delete(oldest);
+    }
+    this.verifiedTokens.set(token, entry);
   }
 }
+
+/** A token whose signature and claims were checked, with the times it is valid between. */
+interface VerifiedToken {
+  info: AuthInfo;
+  expSeconds: number;
+  notBeforeSeconds: number;
+}
+
+const MAX_VERIFIED_TOKENS = 4096;
 
 function parseObject(segment: string, what: string): Record<string, unknown> {
   let value: unknown;
