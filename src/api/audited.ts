@@ -24,10 +24,11 @@ function goCodeName(name: string): string {
 type UnaryHandler = (call: CallIdentity & { request: unknown }, callback: (error: ServiceError | null, response?: unknown) => void) => void;
 type StreamHandler = (call: CallIdentity) => void;
 
-export function audited(serviceName: string, implementation: UntypedServiceImplementation, audit: AuditLog, callers: Callers): UntypedServiceImplementation {
+/** `fullServiceName`: package and service, e.g. 'etcdserverpb.KV' or 'v3lockpb.Lock'. */
+export function audited(fullServiceName: string, implementation: UntypedServiceImplementation, audit: AuditLog, callers: Callers): UntypedServiceImplementation {
   const wrapped: UntypedServiceImplementation = {};
   for (const [name, handler] of Object.entries(implementation)) {
-    const method = `/etcdserverpb.${serviceName}/${name}`;
+    const method = `/${fullServiceName}/${name}`;
     if ((handler as Function).length >= 2) {
       const unaryHandler = handler as unknown as UnaryHandler;
       wrapped[name] = ((call, callback) => {

@@ -27,6 +27,8 @@ import { checkInitialHashKv } from '../server/initial-corrupt-check.js';
 import { grpcPeerHashKv } from './peer-hash-kv.js';
 import { tcpSocketFactory, tlsSocketFactory } from '../transport/index.js';
 import { authService } from './auth-service.js';
+import { electionService } from './election-service.js';
+import { lockService } from './lock-service.js';
 import { Callers, ClientCertificateNames, tokenOf } from './callers.js';
 import { audited } from './audited.js';
 import { AuditLog } from '../audit/index.js';
@@ -92,8 +94,11 @@ export async function startMember(config: MemberConfig, logger: Logger): Promise
   });
   const auditLog = config.auditLogPath ? await AuditLog.open({ path: config.auditLogPath, memberId: formatId(server.memberId), logger: logger.child('audit') }) : undefined;
   // With --audit-log-path every service's requests are logged; without it, nothing is wrapped.
-  const addService = (name: string, implementation: grpc.UntypedServiceImplementation, options: { exactLongs?: boolean } = {}) =>
-    grpcServer.addService(serviceDefinition(name, options), auditLog ? audited(name, implementation, auditLog, callers) : implementation);
+  const addService = (name: string, implementation: grpc.UntypedServiceImplementation, options: { exactLongs?: boolean; packageName?: string } = {}) =>
+    grpcServer.addService(
+      serviceDefinition(name, options),
+      auditLog ? audited(`${options.packageName ?? 'etcdserverpb'}.${name}`, implementation, auditLog, callers) : implementation,
+    );
   addService('KV', kvService(server, callers));
   const forwarding = new LeaderForwarding(() => server.leaderClientUrls(), memberTls.client);
   const leaseForwarding = new LeaseForwarding(forwarding, requestTimeoutMs(config));
@@ -134,6 +139,8 @@ export async function startMember(config: MemberConfig, logger: Logger): Promise
       header: () => server.header(server.currentRevision()),
     }),
   );
+  addService('Election', electionService(server, callers), { packageName: 'v3electionpb' });
+  addService('Lock', lockService(server, callers), { packageName: 'v3lockpb' });
   const injector = grpcServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
 
   const serverLogger = logger.child('etcdserver/server.go');

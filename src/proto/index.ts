@@ -15,7 +15,7 @@ import { asBuffer } from '../pkg/bytes.js';
 const here = dirname(fileURLToPath(import.meta.url));
 export const PROTO_DIR = here.includes(`${join('dist', 'src', 'proto')}`) ? join(here, '..', '..', '..', 'src', 'proto') : here;
 
-export const PROTO_FILES = ['rpc.proto', 'raft_internal.proto'];
+export const PROTO_FILES = ['rpc.proto', 'raft_internal.proto', 'v3election.proto', 'v3lock.proto'];
 
 export const CONVERSION_OPTIONS = {
   keepCase: true,
@@ -45,10 +45,12 @@ export function loadGrpcPackage(options: { exactLongs?: boolean } = {}): grpc.Gr
   return cached;
 }
 
-export function serviceDefinition(serviceName: string, options: { exactLongs?: boolean } = {}): grpc.ServiceDefinition {
-  const etcdserverpb = loadGrpcPackage(options)['etcdserverpb'] as grpc.GrpcObject;
-  const service = etcdserverpb[serviceName] as grpc.ServiceClientConstructor | undefined;
-  if (!service) throw new Error(`unknown gRPC service etcdserverpb.${serviceName}`);
+/** A service of `etcdserverpb` unless another package is named (`v3electionpb`, `v3lockpb`). */
+export function serviceDefinition(serviceName: string, options: { exactLongs?: boolean; packageName?: string } = {}): grpc.ServiceDefinition {
+  const packageName = options.packageName ?? 'etcdserverpb';
+  const pkg = loadGrpcPackage(options)[packageName] as grpc.GrpcObject | undefined;
+  const service = pkg?.[serviceName] as grpc.ServiceClientConstructor | undefined;
+  if (!service) throw new Error(`unknown gRPC service ${packageName}.${serviceName}`);
   return service.service;
 }
 
