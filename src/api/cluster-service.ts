@@ -30,13 +30,18 @@ function wireMember(member: MemberRecord): WireMember {
   return { ID: member.id.toString(), name: member.name, peerURLs: member.peerUrls, clientURLs: member.clientUrls, isLearner: member.isLearner };
 }
 
-// Membership changes need root once auth is on (etcd's checkMembershipOperationPermission); the list does not.
+// Membership changes need root once auth is on (etcd's checkMembershipOperationPermission); the list a user (etcd 3.5.29+).
 export function clusterService(server: EtcdServer, forwarding: LeaderForwarding, callers: Callers): UntypedServiceImplementation {
   const header = () => server.header(server.currentRevision());
   const list = (members: MemberRecord[]) => ({ header: header(), members: members.map(wireMember) });
   const requireAdmin = (call: Parameters<Callers['of']>[0]) => server.requireAdmin(callers.of(call));
   return {
-    MemberList: unary(() => list(server.members())),
+    MemberList: unary((_request: object, call) =>
+      callers.with(call, (caller) => {
+        server.requireCaller(caller);
+        return list(server.members());
+      }),
+    ),
     MemberAdd: unary(async (request: { peerURLs: string[]; isLearner: boolean }, call) => {
       requireAdmin(call);
       const { member, members } = await server.membership.add(request.peerURLs, request.isLearner);

@@ -31,9 +31,9 @@ export function isAuthRequest(request: InternalRaftRequest): boolean {
   );
 }
 
-/** etcd's needAdminPermission: everything but Authenticate, AuthStatus and the two gets. */
+/** etcd 3.5's needAdminPermission: everything but Authenticate and the two gets (which allow your own). */
 function needsAdmin(request: InternalRaftRequest): boolean {
-  return request.authenticate == null && request.auth_status == null && request.auth_user_get == null && request.auth_role_get == null;
+  return request.authenticate == null && request.auth_user_get == null && request.auth_role_get == null;
 }
 
 export interface AuthApplyContext {
