@@ -183,6 +183,9 @@ function streamStartingWith(socket: net.Socket, firstChunk: Buffer): Duplex {
     },
   });
   stream.push(firstChunk);
+  // The HTTP routes (the JSON gateway's peer, for auth by certificate and the audit log) read the client's address.
+  Object.defineProperty(stream, 'remoteAddress', { get: () => socket.remoteAddress });
+  Object.defineProperty(stream, 'remotePort', { get: () => socket.remotePort });
   socket.on('data', (chunk: Buffer) => {
     if (!stream.push(chunk)) socket.pause();
   });

@@ -32,7 +32,8 @@ function wireMember(member: MemberRecord): WireMember {
 
 // Membership changes need root once auth is on (etcd's checkMembershipOperationPermission); the list a user (etcd 3.5.29+).
 export function clusterService(server: EtcdServer, forwarding: LeaderForwarding, callers: Callers): UntypedServiceImplementation {
-  const header = () => server.header(server.currentRevision());
+  // etcd's cluster server answers without a revision (cluster_server.go: header()).
+  const header = () => server.header(0);
   const list = (members: MemberRecord[]) => ({ header: header(), members: members.map(wireMember) });
   const requireAdmin = (call: Parameters<Callers['of']>[0]) => server.requireAdmin(callers.of(call));
   return {

@@ -15,9 +15,10 @@ import { leaseService } from './lease-service.js';
 import { listenForClients, type ClientListener } from './client-listener.js';
 import { bindHostOf } from '../pkg/url-host.js';
 import { httpRoutes } from './http-routes.js';
+import { createGateway, type GatewayService } from './gateway/gateway.js';
 import { LeaderForwarding, memberTlsCredentials } from './leader-forwarding.js';
 import { LeaseForwarding } from './lease-forwarding.js';
-import { ETCD_API_VERSION, requestTimeoutMs } from '../server/config.js';
+import { ETCD_API_VERSION, ETCD_CLUSTER_VERSION, requestTimeoutMs } from '../server/config.js';
 import { PACKAGE_VERSION } from '../pkg/version.js';
 import { setUpMemberTls, type MemberTls } from '../server/member-tls.js';
 import { join } from 'node:path';
@@ -32,6 +33,8 @@ import { lockService } from './lock-service.js';
 import { Callers, ClientCertificateNames, tokenOf } from './callers.js';
 import { audited } from './audited.js';
 import { AuditLog } from '../audit/index.js';
+import { MemberMetrics } from '../metrics/index.js';
+import { listenForMetrics, type MetricsListener } from './metrics-listener.js';
 
 // etcd lets a request be this much larger than --max-request-bytes on the
 // wire, so that the size check (and its error) happens in the server.
@@ -64,7 +67,15 @@ export async function startMember(config: MemberConfig, logger: Logger): Promise
   const peerSocketFactory = memberTls.peer === undefined ? tcpSocketFactory : tlsSocketFactory(memberTls.peer, logger.child('embed/config_logging.go'));
   // etcd checks only a member that had data before this start.
   const memberInitialized = await WriteAheadLog.exists(config.walDir || join(config.dataDir, 'member', 'wal'));
-  const server = await EtcdServer.start(config, logger, { peerSocketFactory });
+  // The member's own registry: several members may share a process (tests).
+  const metrics = new MemberMetrics({
+    level: config.metricsLevel,
+    serverVersion: ETCD_API_VERSION,
+    clusterVersion: ETCD_CLUSTER_VERSION.split('.').slice(0, 2).join('.'),
+    quotaBackendBytes: config.quotaBackendBytes,
+  });
+  const server = await EtcdServer.start(config, logger, { peerSocketFactory, metrics });
+  metrics.bind(server.metricsSource());
   await server.whenReady();
   if (config.initialCorruptCheck && memberInitialized) {
     try {
@@ -83,6 +94,8 @@ export async function startMember(config: MemberConfig, logger: Logger): Promise
     // would otherwise track every call: closures and timestamps per request.
     'grpc.enable_channelz': 0,
     'grpc.max_concurrent_streams': Math.min(config.maxConcurrentStreams, 2 ** 31 - 1),
+    // grpc_server_* metrics: every call's messages and status, for every service.
+    interceptors: [metrics.grpc.interceptor],
   });
   const certificateNames = new ClientCertificateNames();
   const callers = new Callers(() => server.auth, {
@@ -94,11 +107,16 @@ export async function startMember(config: MemberConfig, logger: Logger): Promise
   });
   const auditLog = config.auditLogPath ? await AuditLog.open({ path: config.auditLogPath, memberId: formatId(server.memberId), logger: logger.child('audit') }) : undefined;
   // With --audit-log-path every service's requests are logged; without it, nothing is wrapped.
-  const addService = (name: string, implementation: grpc.UntypedServiceImplementation, options: { exactLongs?: boolean; packageName?: string } = {}) =>
-    grpcServer.addService(
-      serviceDefinition(name, options),
-      auditLog ? audited(`${options.packageName ?? 'etcdserverpb'}.${name}`, implementation, auditLog, callers) : implementation,
-    );
+  // Every service's implementation, as registered with gRPC: the JSON gateway calls these same handlers.
+  const services = new Map<string, GatewayService>();
+  const addService = (name: string, implementation: grpc.UntypedServiceImplementation, options: { exactLongs?: boolean; packageName?: string } = {}) => {
+    const service = {
+      definition: serviceDefinition(name, options),
+      implementation: auditLog ? audited(`${options.packageName ?? 'etcdserverpb'}.${name}`, implementation, auditLog, callers) : implementation,
+    };
+    services.set(name, service);
+    grpcServer.addService(metrics.grpc.instrument(service.definition), service.implementation);
+  };
   addService('KV', kvService(server, callers));
   const forwarding = new LeaderForwarding(() => server.leaderClientUrls(), memberTls.client);
   const leaseForwarding = new LeaseForwarding(forwarding, requestTimeoutMs(config));
@@ -147,6 +165,14 @@ export async function startMember(config: MemberConfig, logger: Logger): Promise
   serverLogger.info('set initial cluster version', { 'cluster-id': formatId(server.clusterId), 'local-member-id': formatId(server.memberId), 'cluster-version': '3.5' });
   serverLogger.info('enabled capabilities for version', { 'cluster-version': '3.5' });
 
+  const gateway = createGateway({
+    services,
+    maxReceiveBytes: config.maxRequestBytes + GRPC_OVERHEAD_BYTES,
+    maxConcurrentStreams: config.maxConcurrentStreams,
+    refuseCertificateNames: () => config.clientTls.clientCertAuth && server.auth.enabled,
+    commonNameOf: (peer) => certificateNames.commonNameOf(peer),
+    logger: embedLogger,
+  });
   const clientListeners: ClientListener[] = [];
   for (const address of clientAddresses(config.listenClientUrls)) {
     const listener = await listenForClients({
@@ -155,11 +181,16 @@ export async function startMember(config: MemberConfig, logger: Logger): Promise
       plaintext: address.plaintext,
       tls: address.secure ? memberTls.client : undefined,
       grpcInjector: injector,
-      httpHandler: httpRoutes(server),
+      httpHandler: httpRoutes(server, gateway, metrics),
       logger: embedLogger,
       certificateNames,
     });
     clientListeners.push(listener);
+  }
+  // --listen-metrics-urls: /metrics and the health endpoints only (https with the client TLS settings).
+  const metricsListeners: MetricsListener[] = [];
+  for (const url of config.listenMetricsUrls) {
+    metricsListeners.push(await listenForMetrics(url, { source: server, metrics, tls: memberTls.client, logger: embedLogger }));
   }
   embedLogger.info('ready to serve client requests');
   for (const url of config.listenClientUrls) {
@@ -173,6 +204,7 @@ export async function startMember(config: MemberConfig, logger: Logger): Promise
     reopenAuditLog: () => auditLog?.reopen(),
     async stop() {
       for (const listener of clientListeners) await listener.close();
+      for (const listener of metricsListeners) await listener.close();
       grpcServer.forceShutdown();
       leaseForwarding.close();
       forwarding.close();

@@ -101,13 +101,17 @@ export class AuthStore {
 
   /**
    * etcd's NewAuthStore: reads the enabled flag and revision; a new store
-   * starts at revision 1 (written to the batch). With auth enabled the token
+   * starts at revision 1, committed at once as etcd does (so the first apply
+   * section's batch holds only what it applies). With auth enabled the token
    * provider is enabled.
    */
   static open(backend: Backend, options: AuthStoreOptions): AuthStore {
     const store = new AuthStore(backend, options);
     if (store.enabledFlag) store.tokenProvider.enable();
-    if (store.currentRevision === 0) store.commitRevision();
+    if (store.currentRevision === 0) {
+      store.commitRevision();
+      backend.commit();
+    }
     return store;
   }
 

@@ -5,6 +5,7 @@ import { BatchTx, type PendingWrite } from './batch-tx.js';
 import { bucketNames, metaConsistentIndexKey, metaTermKey, type BucketName } from './buckets.js';
 import { readUint64BigEndian } from './uint64.js';
 
+import type { MetricsHooks } from '../pkg/metrics-hooks.js';
 /** One key/value pair read from a bucket. */
 export interface BucketEntry {
   readonly key: Buffer;
@@ -17,6 +18,8 @@ export interface BackendOptions {
    * (see the durability note on Backend).
    */
   readonly syncEveryCommit?: boolean;
+  /** Commit, snapshot and defrag durations (etcd_disk_backend_*_duration_seconds). */
+  readonly metrics?: Pick<MetricsHooks, 'backendCommit' | 'backendSnapshot' | 'backendDefrag'>;
 }
 
 /** Raft position of the last entry whose effects are in the backend. */
@@ -157,6 +160,7 @@ export class Backend {
     this.assertOpen();
     if (this.pending.isEmpty()) return;
     const pendingIndex = this.pending.pendingConsistentIndex();
+    const startedMs = performance.now();
     this.environment.transactionSync(() => {
       for (const [bucket, write] of this.pending.drain()) {
         const database = this.bucket(bucket);
@@ -164,6 +168,7 @@ export class Backend {
         else database.putSync(write.key, write.value);
       }
     });
+    this.options.metrics?.backendCommit((performance.now() - startedMs) / 1000);
     if (pendingIndex !== undefined) this.committedIndex = pendingIndex;
     this.pending.clear();
   }
@@ -199,6 +204,7 @@ export class Backend {
    * Commits first. No reads or writes may run until the returned promise settles.
    */
   async defrag(): Promise<void> {
+    const startedMs = performance.now();
     const temporaryDirectory = join(this.directory, defragDirectoryName);
     const copyPath = await this.compactingCopyInto(temporaryDirectory);
     await this.environment.close();
@@ -206,6 +212,7 @@ export class Backend {
     renameSync(copyPath, join(this.directory, environmentFileName));
     rmSync(temporaryDirectory, { recursive: true, force: true });
     [this.environment, this.buckets] = openEnvironment(this.directory, this.options);
+    this.options.metrics?.backendDefrag((performance.now() - startedMs) / 1000);
   }
 
   /**
@@ -215,8 +222,11 @@ export class Backend {
    */
   async snapshotBytes(): Promise<Buffer> {
     const temporaryDirectory = join(this.directory, `snapshot-${process.pid}-${Date.now()}.tmp`);
+    const startedMs = performance.now();
     try {
-      return readFileSync(await this.compactingCopyInto(temporaryDirectory));
+      const bytes = readFileSync(await this.compactingCopyInto(temporaryDirectory));
+      this.options.metrics?.backendSnapshot((performance.now() - startedMs) / 1000);
+      return bytes;
     } finally {
       rmSync(temporaryDirectory, { recursive: true, force: true });
     }

@@ -11,6 +11,7 @@ import { foreverMs, Lease } from './lease.js';
 import { decodeLeaseKey, decodeLeaseRecord, encodeLeaseKey, encodeLeaseRecord } from './lease-record.js';
 import { LeaseQueue } from './lease-queue.js';
 import { maxLeaseTtlSeconds } from './limits.js';
+import type { MetricsHooks } from '../pkg/metrics-hooks.js';
 
 /** One checkpoint of a LeaseCheckpointRequest, in the wire's field names. */
 export interface LeaseCheckpoint {
@@ -52,6 +53,8 @@ export interface LessorOptions {
   readonly expiredLeaseRetryIntervalMs?: number;
   /** Revokes per second the server performs; promote spreads expiries so none pile up above it. */
   readonly leaseRevokeRatePerSecond?: number;
+  /** Grants, revokes and renewals (etcd_debugging_lease_*). */
+  readonly metrics?: Pick<MetricsHooks, 'leaseGranted' | 'leaseRevoked' | 'leaseRenewed'>;
 }
 
 export const defaultCheckpointIntervalMs = 5 * 60 * 1000;
@@ -150,6 +153,7 @@ export class Lessor {
     const lease = new Lease(id, Math.max(ttlSeconds, this.options.minTtlSeconds));
     this.leasesById.set(id, lease);
     this.persist(lease);
+    this.options.metrics?.leaseGranted(lease.ttlSeconds);
     if (this.isPrimary) {
       lease.refresh(this.nowMs(), 0);
       this.expiryQueue.registerOrUpdate(id, lease.expiresAtMs);
@@ -178,6 +182,7 @@ export class Lessor {
       this.options.backend.batchTx().delete('lease', encodeLeaseKey(id));
       txn.end();
       lease.markRevoked();
+      this.options.metrics?.leaseRevoked();
     }
     return keys;
   }
@@ -271,6 +276,7 @@ export class Lessor {
     if (!this.isPrimary) throw new NotPrimaryError();
     current.refresh(this.nowMs(), 0);
     this.expiryQueue.registerOrUpdate(id, current.expiresAtMs);
+    this.options.metrics?.leaseRenewed();
     return current.ttlSeconds;
   }
 

@@ -2,6 +2,7 @@ import type { Backend } from '../backend/index.js';
 import { writeFinishedCompactRevision, writeScheduledCompactRevision } from './compaction-meta.js';
 import type { DroppedRevision } from './key-index.js';
 import { encodeRevisionKey } from './revision.js';
+import type { MetricsHooks } from '../pkg/metrics-hooks.js';
 
 /** A compaction in progress: `done` settles when its old revisions are gone from the backend. */
 export interface Compaction {
@@ -25,6 +26,7 @@ export class CompactionRunner {
     private readonly backend: Backend,
     private readonly batchSize: number,
     private readonly scheduleStep: (step: () => void) => void = (step) => setImmediate(step),
+    private readonly metrics?: Pick<MetricsHooks, 'compactionStep' | 'compactionDone'>,
   ) {}
 
   schedule(revision: number, dropped: DroppedRevision[]): Compaction {
@@ -49,12 +51,15 @@ export class CompactionRunner {
   private run(revision: number, dropped: DroppedRevision[]): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       let position = 0;
+      const startedMs = performance.now();
       const step = (): void => {
         if (this.stopped) {
           reject(new Error('mvcc: compaction stopped: store closed'));
           return;
         }
         try {
+          const stepStartedMs = performance.now();
+          const firstPosition = position;
           const batch = this.backend.batchTx();
           const stepEnd = Math.min(position + this.batchSize, dropped.length);
           for (; position < stepEnd; position++) {
@@ -63,6 +68,8 @@ export class CompactionRunner {
           }
           if (position >= dropped.length) writeFinishedCompactRevision(this.backend, revision);
           this.backend.commit();
+          this.metrics?.compactionStep(performance.now() - stepStartedMs, position - firstPosition);
+          if (position >= dropped.length) this.metrics?.compactionDone(performance.now() - startedMs);
           if (position >= dropped.length) resolve();
           else this.scheduleStep(step);
         } catch (error) {

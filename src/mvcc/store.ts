@@ -7,6 +7,7 @@ import { restoreIndex } from './restore.js';
 import { encodeRevisionKey, type Revision } from './revision.js';
 import { TreeIndex, type RangeEnd } from './tree-index.js';
 import { CompactionRunner, type Compaction } from './compaction.js';
+import type { MetricsHooks } from '../pkg/metrics-hooks.js';
 import { WriteTxn } from './write-txn.js';
 
 export interface RangeOptions {
@@ -40,6 +41,8 @@ export interface KVStoreOptions {
    * that keeps it shares it instead of holding another copy per leased key).
    */
   readonly onKeyLeaseChange?: (keyString: string, oldLease: number, newLease: number) => void;
+  /** Counts of each write transaction's operations, and compaction progress, for metrics. */
+  readonly metrics?: Pick<MetricsHooks, 'mvccTxn' | 'compactionStep' | 'compactionDone'>;
 }
 
 interface ListenerEntry {
@@ -60,6 +63,7 @@ export class KVStore {
   /** @internal */ currentRevisionValue: number;
   /** @internal */ compactMainRevision: number;
   /** @internal */ activeWriteTxn: WriteTxn | undefined;
+  /** @internal Keys whose latest revision is not a tombstone (etcd_debugging_mvcc_keys_total). */ liveKeys = 0;
   /** @internal */ readonly options: KVStoreOptions;
   private readonly listeners: ListenerEntry[] = [];
   private prevKvListenerCount = 0;
@@ -105,10 +109,13 @@ export class KVStore {
   }
 
   private newCompactionRunner(): CompactionRunner {
-    return new CompactionRunner(this.backend, this.options.compactionBatchSize ?? 1000, this.options.scheduleCompactionStep);
+    return new CompactionRunner(this.backend, this.options.compactionBatchSize ?? 1000, this.options.scheduleCompactionStep, this.options.metrics);
   }
 
   private finishLoading(unfinishedCompactRevision: number | undefined): void {
+    let liveKeys = 0;
+    for (const keyIndex of this.index.keyIndexes()) if (keyIndex.isLive()) liveKeys++;
+    this.liveKeys = liveKeys;
     const onKeyLeaseChange = this.options.onKeyLeaseChange;
     if (onKeyLeaseChange !== undefined) {
       for (const keyIndex of this.index.keyIndexes()) {
@@ -129,6 +136,11 @@ export class KVStore {
   /** Revision of the last compaction (-1 if never compacted, as in etcd). */
   get compactRevision(): number {
     return this.compactMainRevision;
+  }
+
+  /** Number of keys that exist at the current revision. */
+  get liveKeyCount(): number {
+    return this.liveKeys;
   }
 
   /** Number of keys with history in the index (live or not yet compacted away). */

@@ -18,6 +18,11 @@ export class WriteTxn {
   readonly beginRevision: number;
   private readonly events: Event[] = [];
   private ended = false;
+  // Operation counts for metrics (etcd's metricsTxnWrite): reported once, at end().
+  private ranges = 0;
+  private puts = 0;
+  private deletes = 0;
+  private putBytes = 0;
 
   /** @internal Use KVStore.write(). */
   constructor(private readonly store: KVStore) {
@@ -37,17 +42,21 @@ export class WriteTxn {
   /** Like KVStore.range, but includes this transaction's writes. */
   range(key: Buffer, rangeEnd: Buffer | undefined, options: RangeOptions = {}): RangeResult {
     this.assertOpen();
+    this.ranges++;
     return this.store.rangeAt(key, rangeEnd, this.revision, options);
   }
 
   /** Puts `value` at `key` with `lease` (0: none); returns the revision of the change. */
   put(key: Buffer, value: Buffer, lease: number): number {
     this.assertOpen();
+    this.puts++;
+    this.putBytes += key.length + value.length;
     const store = this.store;
     const mainRevision = this.beginRevision + 1;
     const keyIndex = store.index.keyIndex(key);
     const previous = keyIndex?.get(mainRevision);
     const oldLease = previous !== undefined ? keyIndex!.lease : 0;
+    if (previous === undefined) store.liveKeys++;
     const keyValue: KeyValue = {
       key,
       create_revision: previous !== undefined ? previous.created.main : mainRevision,
@@ -73,6 +82,7 @@ export class WriteTxn {
    */
   deleteRange(key: Buffer, rangeEnd: Buffer | undefined): number {
     this.assertOpen();
+    this.deletes++;
     const store = this.store;
     const readRevision = this.revision;
     if (readRevision < store.compactMainRevision) throw new CompactedError();
@@ -94,6 +104,7 @@ export class WriteTxn {
   end(): void {
     this.assertOpen();
     this.ended = true;
+    this.store.options.metrics?.mvccTxn(this.ranges, this.puts, this.deletes, this.putBytes);
     this.store.finishWrite(this, this.events);
   }
 
@@ -113,6 +124,7 @@ export class WriteTxn {
     const tombstoneValue = encodeKeyValue({ key, create_revision: 0, mod_revision: 0, version: 0, value: emptyBuffer, lease: 0 });
     store.backend.batchTx().put('key', encodeRevisionKey(revision, true), tombstoneValue);
     keyIndex.tombstone(revision);
+    store.liveKeys--;
     this.events.push(event);
     if (oldLease !== 0) store.options.onKeyLeaseChange?.(keyIndex.keyString, oldLease, 0);
   }

@@ -66,6 +66,15 @@ function protobufRoot(): protobuf.Root {
   return cachedRoot;
 }
 
+/** The protobufjs reflection of a message type or service, e.g. for the JSON gateway. */
+export function protoType(fullName: string): protobuf.Type {
+  return protobufRoot().lookupType(fullName);
+}
+
+export function protoService(fullName: string): protobuf.Service {
+  return protobufRoot().lookupService(fullName);
+}
+
 export interface MessageCodec<T> {
   encode(message: T): Uint8Array;
   decode(bytes: Uint8Array): T;

@@ -10,6 +10,14 @@ import type { Logger } from '../pkg/logger.js';
 import { formatId, raftIdOf } from './membership/ids.js';
 import type { MemberRecord } from './membership/member-record.js';
 import { encodeSnapshotData, type SnapshotData } from './snapshot-data.js';
+import type { PeerStats } from '../transport/index.js';
+import type { MetricsHooks } from '../pkg/metrics-hooks.js';
+
+export interface ClusterPeersMetrics {
+  metrics: Pick<MetricsHooks, 'heartbeatSendFailure' | 'peerRoundTrip'>;
+  heartbeatIntervalMs: number;
+  isLeader(): boolean;
+}
 
 export interface ClusterPeersHooks {
   onMessage(message: Message): void;
@@ -24,6 +32,8 @@ export class ClusterPeers {
   private readonly peerUrls = new Map<number, string>();
   /** Full member ids by Raft id, so transport logs show etcd's 64-bit ids. */
   private readonly memberIds = new Map<number, bigint>();
+  /** Per peer (Raft id): when the last heartbeat went out, and whether its response is awaited. */
+  private readonly heartbeats = new Map<number, { lastSentMs: number; sampleStartMs: number; awaiting: boolean }>();
 
   constructor(
     private readonly localMemberId: bigint,
@@ -32,6 +42,7 @@ export class ClusterPeers {
     socketFactory: SocketFactory,
     private readonly hooks: ClusterPeersHooks,
     private readonly logger: Logger,
+    private readonly metricsOptions?: ClusterPeersMetrics,
   ) {
     this.memberIds.set(raftIdOf(localMemberId), localMemberId);
     const listen = listenPeerUrls.map(listenAddressOf);
@@ -45,7 +56,10 @@ export class ClusterPeers {
       describeId: (raftId) => formatId(this.memberIds.get(raftId) ?? BigInt(raftId)),
       // Dial from the listen address, so a peer can tell members apart by address.
       ...(sourceAddress === undefined ? {} : { sourceAddress }),
-      onMessage: (message) => hooks.onMessage(message),
+      onMessage: (message) => {
+        if (message.type === MessageType.HeartbeatResp) this.onHeartbeatResponse(message.from);
+        hooks.onMessage(message);
+      },
       onUnreachable: (peerId) => hooks.onUnreachable(peerId),
       onSnapshotStatus: (peerId, delivered) => hooks.onSnapshotStatus(peerId, delivered),
       logger: logger.child('rafthttp/transport.go'),
@@ -90,10 +104,66 @@ export class ClusterPeers {
   send(messages: readonly Message[]): void {
     const plain: Message[] = [];
     for (const message of messages) {
+      if (message.type === MessageType.Heartbeat) this.onHeartbeatSent(message.to);
       if (message.type === MessageType.Snap) this.sendSnapshot(message);
       else plain.push(message);
     }
     if (plain.length > 0) this.transport.send(plain);
+  }
+
+  /** Transport counters per peer, by hex member id (for metrics). */
+  peerStats(): Map<string, PeerStats> {
+    const byMember = new Map<string, PeerStats>();
+    for (const [raftId, stats] of this.transport.stats().peers) {
+      if (raftId === raftIdOf(this.localMemberId)) continue;
+      byMember.set(formatId(this.memberIds.get(raftId) ?? BigInt(raftId)), stats);
+    }
+    return byMember;
+  }
+
+  /**
+   * etcd's heartbeat check: a leader whose heartbeats to a peer are more than
+   * twice the heartbeat interval apart failed to send them on time (usually a
+   * slow disk or an overloaded event loop). Also starts a round-trip sample.
+   */
+  private onHeartbeatSent(raftId: number): void {
+    const options = this.metricsOptions;
+    if (options === undefined) return;
+    const nowMs = performance.now();
+    const last = this.heartbeats.get(raftId);
+    if (last === undefined) {
+      this.heartbeats.set(raftId, { lastSentMs: nowMs, sampleStartMs: nowMs, awaiting: true });
+      return;
+    }
+    const exceededMs = nowMs - last.lastSentMs - 2 * options.heartbeatIntervalMs;
+    last.lastSentMs = nowMs;
+    if (exceededMs > 0 && options.isLeader()) {
+      options.metrics.heartbeatSendFailure();
+      this.logger.child('etcdserver/raft.go').warn('leader failed to send out heartbeat on time; took too long, leader is overloaded likely from slow disk', {
+        to: formatId(this.memberIds.get(raftId) ?? BigInt(raftId)),
+        'heartbeat-interval': `${options.heartbeatIntervalMs}ms`,
+        'expected-duration': `${2 * options.heartbeatIntervalMs}ms`,
+        'exceeded-duration': `${Math.round(exceededMs)}ms`,
+      });
+    }
+    // A sample starts once the previous one was answered (or given up), so a lost response does not stretch the next.
+    if (!last.awaiting || nowMs - last.sampleStartMs > 10 * options.heartbeatIntervalMs) {
+      last.awaiting = true;
+      last.sampleStartMs = nowMs;
+    }
+  }
+
+  /** Leadership changed: heartbeat gaps from before do not count. */
+  resetHeartbeats(): void {
+    this.heartbeats.clear();
+  }
+
+  private onHeartbeatResponse(raftId: number): void {
+    const options = this.metricsOptions;
+    const last = this.heartbeats.get(raftId);
+    if (options === undefined || last === undefined || !last.awaiting) return;
+    last.awaiting = false;
+    options.metrics.peerRoundTrip(formatId(this.memberIds.get(raftId) ?? BigInt(raftId)), (performance.now() - last.sampleStartMs) / 1000);
   }
 
   isConnected(raftId: number): boolean {

@@ -31,6 +31,10 @@ export interface MemberConfig {
   maxRequestBytes: number;
   maxTxnOps: number;
   quotaBackendBytes: number;
+  /** --listen-metrics-urls: extra listeners for /metrics and the health endpoints. */
+  listenMetricsUrls: URL[];
+  /** --metrics: 'extensive' adds grpc_server_handling_seconds (etcd treats any other value as basic). */
+  metricsLevel: 'basic' | 'extensive';
   logLevel: LogLevel;
   watchProgressNotifyIntervalMs: number;
   enableLeaseCheckpoint: boolean;
@@ -291,6 +295,8 @@ export function buildMemberConfig(values: FlagValues): MemberConfig {
     maxRequestBytes: parseUint('max-request-bytes', values['max-request-bytes']!),
     maxTxnOps: parseUint('max-txn-ops', values['max-txn-ops']!),
     quotaBackendBytes: parseUint('quota-backend-bytes', values['quota-backend-bytes']!),
+    listenMetricsUrls: parseUrls('listen-metrics-urls', values['listen-metrics-urls'] ?? ''),
+    metricsLevel: values['metrics'] === 'extensive' ? 'extensive' : 'basic',
     logLevel,
     watchProgressNotifyIntervalMs: parseDurationMs('experimental-watch-progress-notify-interval', values['experimental-watch-progress-notify-interval']!),
     enableLeaseCheckpoint: parseBool('experimental-enable-lease-checkpoint', values['experimental-enable-lease-checkpoint']!),

@@ -13,6 +13,10 @@ import type { MemberStorage } from './member-storage.js';
 import type { StateMachine } from './state-machine.js';
 import type { ClusterPeers } from './cluster-peers.js';
 import { formatId } from './membership/ids.js';
+import type { MetricsHooks } from '../pkg/metrics-hooks.js';
+
+/** etcd's default --warning-apply-duration: an apply slower than this counts as slow. */
+const SLOW_APPLY_MS = 100;
 
 /** What a proposer gets back: a response, an EtcdError, or null for a membership change. */
 export type ApplyOutcome = unknown;
@@ -29,6 +33,7 @@ export interface EntryApplierParts {
   /** This member was removed from the cluster. */
   onLocalMemberRemoved(): void;
   header(revision: number): ResponseHeader;
+  metrics?: Pick<MetricsHooks, 'slowApply'>;
 }
 
 export class EntryApplier {
@@ -61,7 +66,9 @@ export class EntryApplier {
         continue;
       }
       if (entry.index <= alreadyApplied) continue;
+      const startedMs = performance.now();
       outcomes.push([id, this.parts.stateMachine.apply(request, this.parts.header, entry.index)]);
+      if (performance.now() - startedMs > SLOW_APPLY_MS) this.parts.metrics?.slowApply();
     }
     return outcomes;
   }

@@ -45,12 +45,35 @@ import type { AuthStore } from '../auth/auth-store.js';
 import { authErrors } from '../auth/errors.js';
 import type { AuthInfo, TokenProvider } from '../auth/types.js';
 import { newTokenProvider } from '../auth/tokens/index.js';
+import { NO_METRICS, type MetricsHooks } from '../pkg/metrics-hooks.js';
+import type { PeerStats } from '../transport/index.js';
 
 export interface ServerStartOptions {
   clock?: ServerClock;
   random?: () => number;
   /** How peer sockets are made: plain TCP unless the peer port uses TLS. */
   peerSocketFactory?: SocketFactory;
+  /** Where the member's layers report for metrics (src/metrics/); default none. */
+  metrics?: MetricsHooks;
+}
+
+/** What a metrics scrape reads from the member, at scrape time only. */
+export interface MemberMetricsSource {
+  readonly memberId: bigint;
+  hasLeader(): boolean;
+  isLeader(): boolean;
+  isLearner(): boolean;
+  committedIndex(): number;
+  appliedIndex(): number;
+  pendingProposals(): number;
+  dbSizeBytes(): number;
+  dbSizeInUseBytes(): number;
+  keysTotal(): number;
+  currentRevision(): number;
+  compactRevision(): number;
+  watchers(): { synced: number; unsynced: number; victims: number };
+  /** Peers by hex member id. */
+  peers(): Map<string, PeerStats>;
 }
 
 export interface ServerClock {
@@ -88,6 +111,7 @@ export class EtcdServer {
     clock: ServerClock,
     peerSocketFactory: SocketFactory,
     proposals: ProposalChannel,
+    private readonly metrics: MetricsHooks,
   ) {
     this.requestIds = new RequestIdGenerator(storage.memberId, clock.nowMs());
     this.applied = new AppliedIndexWaiter(stateMachine.consistentIndex());
@@ -145,6 +169,7 @@ export class EtcdServer {
         snapshotData: async () => ({ members: this.storage.snapshotMembers(), database: await this.stateMachine.exportDatabase() }),
       },
       logger,
+      { metrics, heartbeatIntervalMs: config.heartbeatIntervalMs, isLeader: () => this.isLeader },
     );
     this.membership = new MemberChanges({
       localMemberId: storage.memberId,
@@ -175,6 +200,7 @@ export class EtcdServer {
         for (const listener of this.removedListeners.splice(0)) setImmediate(listener);
       },
       header: (revision) => this.header(revision),
+      metrics,
     });
     this.leaseUpkeep = new LeaseUpkeep({
       lessor: stateMachine.lessor,
@@ -190,7 +216,11 @@ export class EtcdServer {
     const peerSocketFactory = options.peerSocketFactory ?? tcpSocketFactory;
     mkdirSync(join(config.dataDir, 'member'), { recursive: true });
     const unlockDataDir = lockDataDir(join(config.dataDir, 'member'));
-    const storage = await MemberStorage.open(config, logger, random, peerSocketFactory);
+    const metrics = options.metrics ?? NO_METRICS;
+    const storage = await MemberStorage.open(config, logger, random, peerSocketFactory, {
+      onWrite: (_fileName, _offsetBytes, lengthBytes) => metrics.walWrite(lengthBytes),
+      onSynced: (seconds) => metrics.walFsync(seconds),
+    });
     const requestTimeout = requestTimeoutMs(config);
     // The lessor proposes checkpoints, and is made before the member: it gets the channel the member binds.
     const proposals = new ProposalChannel();
@@ -213,8 +243,9 @@ export class EtcdServer {
         process.exit(1);
       },
       auth: { tokenProvider, bcryptCost: config.bcryptCost },
+      metrics,
     });
-    const server = new EtcdServer(config, logger, storage, stateMachine, clock, peerSocketFactory, proposals);
+    const server = new EtcdServer(config, logger, storage, stateMachine, clock, peerSocketFactory, proposals, metrics);
     server.tokenProvider = tokenProvider;
     proposals.bind((request) => server.propose(request, MEMBER_AS_ROOT));
     server.unlockDataDir = unlockDataDir;
@@ -440,14 +471,55 @@ export class EtcdServer {
     return this.storage.members().find((member) => member.id === leaderId)?.clientUrls ?? [];
   }
 
-  async checkHealth(): Promise<{ health: boolean; reason: string }> {
-    if (this.softState.leader === 0) return { health: false, reason: 'RAFT NO LEADER' };
-    try {
-      await this.reads.waitUntilLinearizable();
-      return { health: true, reason: '' };
-    } catch (error) {
-      return { health: false, reason: String(error instanceof Error ? error.message : error) };
-    }
+  hasLeader(): boolean {
+    return this.softState.leader !== 0;
+  }
+
+  /** Active alarms (etcd's NOSPACE, CORRUPT); etcd-ts raises none yet. */
+  activeAlarms(): string[] {
+    return [];
+  }
+
+  /** etcd's health read: a keys-only range of one key as root (WithRoot), linearizable unless `serializable`. */
+  async healthRead(serializable: boolean): Promise<void> {
+    await this.range(
+      {
+        key: Buffer.alloc(0),
+        range_end: Buffer.alloc(0),
+        limit: 1,
+        revision: 0,
+        sort_order: 0,
+        sort_target: 0,
+        serializable,
+        keys_only: true,
+        count_only: false,
+        min_mod_revision: 0,
+        max_mod_revision: 0,
+        min_create_revision: 0,
+        max_create_revision: 0,
+      },
+      this.auth.enabled ? HEALTH_CHECK_CALLER : undefined,
+    );
+  }
+
+  /** Getters a metrics scrape reads (nothing is updated per request for these). */
+  metricsSource(): MemberMetricsSource {
+    return {
+      memberId: this.memberId,
+      hasLeader: () => this.softState.leader !== 0,
+      isLeader: () => this.isLeader,
+      isLearner: () => this.storage.isLearner(),
+      committedIndex: () => this.storage.raftNode.committedIndex,
+      appliedIndex: () => this.applied.applied,
+      pendingProposals: () => this.waits.size,
+      dbSizeBytes: () => this.stateMachine.sizeBytes(),
+      dbSizeInUseBytes: () => this.stateMachine.sizeInUseBytes(),
+      keysTotal: () => this.stateMachine.store.liveKeyCount,
+      currentRevision: () => this.stateMachine.currentRevision(),
+      compactRevision: () => this.stateMachine.store.compactRevision,
+      watchers: () => this.stateMachine.watchableStore.watcherCounts,
+      peers: () => this.peers.peerStats(),
+    };
   }
 
   status() {
@@ -499,10 +571,14 @@ export class EtcdServer {
   private async proposeAndWait<T>(submit: (requestId: bigint) => void): Promise<T> {
     if (this.stopped) throw serverErrors.stopped();
     const id = this.requestIds.nextId();
-    const result = this.waits.register<T | Error>(id, this.requestTimeoutMs, () => serverErrors.timeout());
+    const result = this.waits.register<T | Error>(id, this.requestTimeoutMs, () => {
+      this.metrics.proposalFailed();
+      return serverErrors.timeout();
+    });
     try {
       submit(id);
     } catch (error) {
+      this.metrics.proposalFailed();
       this.waits.reject(id, error instanceof ProposalDroppedError ? (this.softState.leader === 0 ? serverErrors.noLeader() : serverErrors.leaderChanged()) : (error as Error));
     }
     this.loop.schedule();
@@ -569,7 +645,9 @@ export class EtcdServer {
   private onSoftState(state: SoftState): void {
     const previousLeader = this.softState.leader;
     if (this.softState.role === Role.Leader && state.role !== Role.Leader) this.stateMachine.lessor.demote();
+    if (this.softState.role !== state.role) this.peers.resetHeartbeats();
     this.softState = state;
+    if (state.leader !== previousLeader && state.leader !== 0) this.metrics.leaderChanged();
     if (state.leader !== previousLeader) {
       const raftLogger = this.logger.child('raft/raft.go');
       const local = formatId(this.memberId);
@@ -618,6 +696,9 @@ export class EtcdServer {
  * make stale.
  */
 const MEMBER_AS_ROOT: AuthInfo = { username: 'root', revision: Number.MAX_SAFE_INTEGER };
+
+/** Health checks read as root (etcd's AuthStore().WithRoot); revision 0: no stale-revision check. */
+const HEALTH_CHECK_CALLER: AuthInfo = { username: 'root', revision: 0 };
 
 /** Lease expiry uses a clock that never jumps with wall-clock changes. */
 function monotonicClock(): { nowMs(): number } {

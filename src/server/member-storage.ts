@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Logger } from '../pkg/logger.js';
 import type { MemberConfig } from './config.js';
 import { mkdir } from 'node:fs/promises';
-import { WriteAheadLog, WalNotFoundError, type OpenedLog } from '../wal/index.js';
+import { WriteAheadLog, WalNotFoundError, type OpenedLog, type WalObserver } from '../wal/index.js';
 import { forceNewClusterLog } from './force-new-cluster.js';
 import { awaitClusterIdFromPeer, listenAddressOf, type SocketFactory } from '../transport/index.js';
 import { readSnapshots, writeSnapshot, type SnapshotRecord, type SnapshotMember } from './snapshot-files.js';
@@ -57,7 +57,7 @@ export class MemberStorage {
     private readonly logger: Logger,
   ) {}
 
-  static async open(config: MemberConfig, logger: Logger, random: () => number, peerSocketFactory: SocketFactory): Promise<MemberStorage> {
+  static async open(config: MemberConfig, logger: Logger, random: () => number, peerSocketFactory: SocketFactory, walObserver: WalObserver = {}): Promise<MemberStorage> {
     const walDir = config.walDir || join(config.dataDir, 'member', 'wal');
     const snapDir = join(config.dataDir, 'member', 'snap');
     await mkdir(snapDir, { recursive: true });
@@ -83,7 +83,7 @@ export class MemberStorage {
       let snapshot: SnapshotRecord | undefined;
       for (const candidate of [...snapshots, undefined]) {
         try {
-          opened = await WriteAheadLog.open(walDir, candidate ? { fromSnapshot: { index: candidate.index, term: candidate.term } } : {});
+          opened = await WriteAheadLog.open(walDir, candidate ? { fromSnapshot: { index: candidate.index, term: candidate.term }, observer: walObserver } : { observer: walObserver });
           snapshot = candidate;
           break;
         } catch (error) {
@@ -137,7 +137,7 @@ export class MemberStorage {
       return storage;
     }
 
-    if (config.initialClusterState === 'existing') return MemberStorage.join(config, logger, walDir, snapDir, raftConfig, peerSocketFactory);
+    if (config.initialClusterState === 'existing') return MemberStorage.join(config, logger, walDir, snapDir, raftConfig, peerSocketFactory, walObserver);
     const initialMembers: MemberContext[] = [...config.initialCluster.entries()].map(([name, urls]) => {
       const peerUrls = urls.map(urlString);
       return { id: formatId(computeMemberId(peerUrls, config.initialClusterToken)), name, peerUrls, isLearner: false };
@@ -146,7 +146,7 @@ export class MemberStorage {
     const memberId = computeMemberId(ownPeerUrls, config.initialClusterToken);
     const clusterId = computeClusterId(initialMembers.map((member) => parseId(member.id)));
     const metadata: WalMetadata = { memberId: formatId(memberId), clusterId: formatId(clusterId) };
-    const wal = await WriteAheadLog.create(walDir, Buffer.from(JSON.stringify(metadata)));
+    const wal = await WriteAheadLog.create(walDir, Buffer.from(JSON.stringify(metadata)), { observer: walObserver });
 
     const raftLog = MemoryStorage.bootstrap(initialMembers.map((member) => raftIdOf(parseId(member.id))));
     // Attach each member's record to its bootstrap ConfChange, so a restart
@@ -182,6 +182,7 @@ export class MemberStorage {
     snapDir: string,
     raftConfig: (id: number, storage: MemoryStorage) => ConstructorParameters<typeof RawNode>[0],
     peerSocketFactory: SocketFactory,
+    walObserver: WalObserver,
   ): Promise<MemberStorage> {
     const ownPeerUrls = config.initialCluster.get(config.name)!.map(urlString);
     const memberId = computeMemberId(ownPeerUrls, config.initialClusterToken);
@@ -195,7 +196,7 @@ export class MemberStorage {
       timeoutMs: 5 * 60_000,
     });
     const metadata: WalMetadata = { memberId: formatId(memberId), clusterId: formatId(clusterId) };
-    const wal = await WriteAheadLog.create(walDir, Buffer.from(JSON.stringify(metadata)));
+    const wal = await WriteAheadLog.create(walDir, Buffer.from(JSON.stringify(metadata)), { observer: walObserver });
     walLogger.info('starting local member', { 'local-member-id': formatId(memberId), 'cluster-id': formatId(clusterId), 'initial-cluster-state': 'existing' });
     const raftLog = MemoryStorage.withConfState({ voters: [], learners: [] });
     const node = new RawNode(raftConfig(raftIdOf(memberId), raftLog));

@@ -11,6 +11,7 @@
 // the member, so whoever holds them (watch streams included) keeps them.
 
 import type { Logger } from '../pkg/logger.js';
+import { NO_METRICS, type MetricsHooks } from '../pkg/metrics-hooks.js';
 import { Backend } from '../backend/index.js';
 import { EtcdError, KVStore } from '../mvcc/index.js';
 import { WatchableStore, type WatchScheduler } from '../mvcc/watch/index.js';
@@ -42,6 +43,8 @@ export interface StateMachineOptions {
   watchScheduler?: WatchScheduler;
   /** Tokens (--auth-token) and password hashing cost (--bcrypt-cost) of the auth store. */
   auth: { tokenProvider: TokenProvider; bcryptCost: number };
+  /** Where the backend, MVCC store and lessor report for metrics; default none. */
+  metrics?: MetricsHooks;
 }
 
 export class StateMachine {
@@ -60,18 +63,20 @@ export class StateMachine {
   ) {}
 
   static open(options: StateMachineOptions): StateMachine {
-    const backend = Backend.open(options.directory);
+    const metrics = options.metrics ?? NO_METRICS;
+    const backend = Backend.open(options.directory, { metrics });
     // The lessor first: opening the store re-attaches leased keys to it.
     const lessor = Lessor.open({
       backend,
       clock: options.clock,
       minTtlSeconds: options.minLeaseTtlSeconds,
       expiredLeaseRetryIntervalMs: options.expiredLeaseRetryIntervalMs,
+      metrics,
       ...(options.proposeLeaseCheckpoint
         ? { proposeCheckpoint: options.proposeLeaseCheckpoint, checkpointIntervalMs: options.leaseCheckpointIntervalMs }
         : {}),
     });
-    const store = KVStore.open(backend, { onKeyLeaseChange: (key, oldLease, newLease) => lessor.onKeyLeaseChange(key, oldLease, newLease) });
+    const store = KVStore.open(backend, { onKeyLeaseChange: (key, oldLease, newLease) => lessor.onKeyLeaseChange(key, oldLease, newLease), metrics });
     const applier = new KVApplier(store, { leaseExists: (id) => lessor.lookup(id) !== undefined });
     const { index, term } = backend.consistentIndex();
     options.logger.child('mvcc/kvstore.go').info('restored last compact revision', {
@@ -132,6 +137,7 @@ export class StateMachine {
   }
 
   range(request: RangeRequest): RangeResponse {
+    this.options.metrics?.mvccRange();
     return this.applier.range(request);
   }
 

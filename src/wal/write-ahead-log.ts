@@ -45,6 +45,8 @@ export interface WalObserver {
   onWrite?(fileName: string, offsetBytes: number, lengthBytes: number): void;
   onSyncStart?(): void;
   onSyncEnd?(): void;
+  /** An fdatasync succeeded after `seconds` (etcd_disk_wal_fsync_duration_seconds). */
+  onSynced?(seconds: number): void;
 }
 
 export interface WalOptions {
@@ -339,7 +341,9 @@ export class WriteAheadLog {
     const startedMs = performance.now();
     if (this.inlineSync.shouldSyncInline(this.unsyncedBytes)) fdatasyncSync(this.file.fd);
     else await this.file.datasync();
-    this.inlineSync.recordSync(performance.now() - startedMs);
+    const tookMs = performance.now() - startedMs;
+    this.inlineSync.recordSync(tookMs);
+    this.observer.onSynced?.(tookMs / 1000);
     this.unsyncedBytes = 0;
     this.hasUnsyncedWrites = false;
     this.syncs += 1;
