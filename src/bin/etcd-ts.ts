@@ -3,6 +3,7 @@
 
 import { applyConfigFile, buildMemberConfig, ConfigError, ETCD_API_VERSION, parseCommandLine, usageText } from '../server/config.js';
 import { createLogger } from '../pkg/logger.js';
+import { logWriter } from '../pkg/log-outputs.js';
 import { startMember } from '../api/start-member.js';
 import { TokenError } from '../auth/tokens/index.js';
 import { PACKAGE_VERSION } from '../pkg/version.js';
@@ -40,7 +41,14 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const logger = createLogger({ level: config.logLevel });
+  let write: (line: string) => void;
+  try {
+    write = logWriter(config.logOutputs);
+  } catch (error) {
+    process.stderr.write(`cannot open a log output: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  }
+  const logger = createLogger({ level: config.logLevel, write });
   for (const warning of parsed.warnings) logger.warn(warning);
   let member;
   try {

@@ -94,7 +94,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   'auto-compaction-mode': { kind: 'string', defaultValue: 'periodic', help: 'interpret \'auto-compaction-retention\' one of: periodic|revision.', accepted: true },
   'experimental-backend-bbolt-freelist-type': { kind: 'string', defaultValue: 'map', help: 'ExperimentalBackendFreelistType specifies the type of freelist that boltdb backend uses(array and map are supported types)', accepted: true },
   'experimental-compaction-batch-limit': { kind: 'uint', defaultValue: '1000', help: 'Sets the maximum revisions deleted in each compaction batch.', accepted: true },
-  'experimental-warning-apply-duration': { kind: 'duration', defaultValue: '100ms', help: 'Time duration after which a warning is generated if request takes more time.', accepted: true },
+  'experimental-warning-apply-duration': { kind: 'duration', defaultValue: '100ms', help: 'Time duration after which a warning is generated if request takes more time.' },
   // The v2 API is not served: --enable-v2=true is refused at start.
   'enable-v2': { kind: 'bool', defaultValue: 'false', help: 'Accept etcd V2 client requests (not served: true is refused).' },
   'experimental-enable-v2v3': { kind: 'string', defaultValue: '', help: 'v3 prefix for serving emulated v2 state (not served: a value is refused).' },

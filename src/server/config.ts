@@ -63,6 +63,10 @@ export interface MemberConfig {
   bcryptCost: number;
   /** Where the audit log goes ('' for none): --audit-log-path, or <data-dir>/audit.log with --enable-audit. */
   auditLogPath: string;
+  /** --experimental-warning-apply-duration: applies slower than this are logged and counted. */
+  warningApplyDurationMs: number;
+  /** --log-outputs: 'stderr', 'stdout' or file paths ('default' is stderr). */
+  logOutputs: string[];
 }
 
 /**
@@ -312,6 +316,8 @@ export function buildMemberConfig(values: FlagValues): MemberConfig {
     initialCorruptCheck: parseBool('experimental-initial-corrupt-check', values['experimental-initial-corrupt-check']!),
     maxConcurrentStreams: parseUint('max-concurrent-streams', values['max-concurrent-streams']!),
     ...authConfig(values, dataDir),
+    warningApplyDurationMs: parseDurationMs('experimental-warning-apply-duration', values['experimental-warning-apply-duration'] ?? '100ms'),
+    logOutputs: parseLogOutputs(values['log-outputs'] || values['log-output'] || 'default'),
   };
   if (values['experimental-enable-v2v3']) {
     throw new ConfigError('--experimental-enable-v2v3: the etcd v2 API is not served by etcd-ts (only the v3 API is)');
@@ -320,6 +326,16 @@ export function buildMemberConfig(values: FlagValues): MemberConfig {
     throw new ConfigError(`couldn't find local name "${name}" in the initial cluster configuration`);
   }
   return config;
+}
+
+/** etcd's --log-outputs: a comma-separated list; 'default' (stderr here: no journald) cannot be mixed with others. */
+function parseLogOutputs(text: string): string[] {
+  const outputs = [...new Set(text.split(',').map((output) => output.trim()).filter((output) => output !== ''))];
+  if (outputs.length === 0) return ['stderr'];
+  if (outputs.includes('default') && outputs.length > 1) {
+    throw new ConfigError(`multi logoutput for "default" is not supported yet`);
+  }
+  return outputs.map((output) => (output === 'default' ? 'stderr' : output));
 }
 
 /** bcrypt's limits, as Go's golang.org/x/crypto/bcrypt checks them. */

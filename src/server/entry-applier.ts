@@ -14,9 +14,10 @@ import type { StateMachine } from './state-machine.js';
 import type { ClusterPeers } from './cluster-peers.js';
 import { formatId } from './membership/ids.js';
 import type { MetricsHooks } from '../pkg/metrics-hooks.js';
+import type { InternalRaftRequest } from './internal-request.js';
 
-/** etcd's default --warning-apply-duration: an apply slower than this counts as slow. */
-const SLOW_APPLY_MS = 100;
+/** etcd's default --experimental-warning-apply-duration: an apply slower than this counts as slow. */
+const DEFAULT_WARNING_APPLY_MS = 100;
 
 /** What a proposer gets back: a response, an EtcdError, or null for a membership change. */
 export type ApplyOutcome = unknown;
@@ -34,6 +35,8 @@ export interface EntryApplierParts {
   onLocalMemberRemoved(): void;
   header(revision: number): ResponseHeader;
   metrics?: Pick<MetricsHooks, 'slowApply'>;
+  /** --experimental-warning-apply-duration: slower applies are counted and logged. */
+  warningApplyDurationMs?: number;
 }
 
 export class EntryApplier {
@@ -67,10 +70,27 @@ export class EntryApplier {
       }
       if (entry.index <= alreadyApplied) continue;
       const startedMs = performance.now();
-      outcomes.push([id, this.parts.stateMachine.apply(request, this.parts.header, entry.index)]);
-      if (performance.now() - startedMs > SLOW_APPLY_MS) this.parts.metrics?.slowApply();
+      const outcome = this.parts.stateMachine.apply(request, this.parts.header, entry.index);
+      outcomes.push([id, outcome]);
+      const tookMs = performance.now() - startedMs;
+      const warnAfterMs = this.parts.warningApplyDurationMs ?? DEFAULT_WARNING_APPLY_MS;
+      if (tookMs > warnAfterMs) this.warnSlowApply(request, outcome, tookMs, warnAfterMs);
     }
     return outcomes;
+  }
+
+  /** etcd's "apply request took too long" (with the request's kind, never its values). */
+  private warnSlowApply(request: InternalRaftRequest, outcome: unknown, tookMs: number, expectedMs: number): void {
+    this.parts.metrics?.slowApply();
+    const kind = Object.entries(request).find(([field, value]) => field !== 'header' && typeof value === 'object' && value !== null)?.[0] ?? 'unknown';
+    this.parts.logger.child('etcdserver/util.go').warn('apply request took too long', {
+      took: `${tookMs.toFixed(3)}ms`,
+      'expected-duration': `${expectedMs}ms`,
+      prefix: '',
+      request: kind,
+      response: outcome instanceof Error ? '' : 'ok',
+      ...(outcome instanceof Error ? { error: outcome.message } : {}),
+    });
   }
 
   /** Applies a conf change; returns the proposer's request id, if the change carried one. */

@@ -201,6 +201,7 @@ export class EtcdServer {
       },
       header: (revision) => this.header(revision),
       metrics,
+      warningApplyDurationMs: config.warningApplyDurationMs,
     });
     this.leaseUpkeep = new LeaseUpkeep({
       lessor: stateMachine.lessor,
@@ -219,7 +220,13 @@ export class EtcdServer {
     const metrics = options.metrics ?? NO_METRICS;
     const storage = await MemberStorage.open(config, logger, random, peerSocketFactory, {
       onWrite: (_fileName, _offsetBytes, lengthBytes) => metrics.walWrite(lengthBytes),
-      onSynced: (seconds) => metrics.walFsync(seconds),
+      onSynced: (seconds) => {
+        metrics.walFsync(seconds);
+        // etcd's warning for a disk that cannot keep up (wal.go: warnSyncDuration).
+        if (seconds > SLOW_FDATASYNC_SECONDS) {
+          logger.child('wal/wal.go').warn('slow fdatasync', { took: `${(seconds * 1000).toFixed(3)}ms`, 'expected-duration': '1s' });
+        }
+      },
     });
     const requestTimeout = requestTimeoutMs(config);
     // The lessor proposes checkpoints, and is made before the member: it gets the channel the member binds.
@@ -689,6 +696,9 @@ export class EtcdServer {
     for (const listener of this.readyListeners.splice(0)) listener();
   }
 }
+
+/** etcd warns of an fdatasync slower than this. */
+const SLOW_FDATASYNC_SECONDS = 1;
 
 /**
  * Who the member's own proposals (revoking an expired lease) run as once
