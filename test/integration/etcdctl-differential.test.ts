@@ -5,15 +5,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemberProcess, stopAllMembers } from '../support/member-process.js';
-import { etcdctl, type CommandResult } from '../support/etcdctl.js';
-
-interface Step {
-  args: string[];
-  stdin?: string;
-}
+import { etcdctlMismatches, type EtcdctlStep } from '../support/etcdctl-differential.js';
 
 // Each group runs in order on both members; groups share one pair of members.
-const STEPS: Step[] = [
+const STEPS: EtcdctlStep[] = [
   { args: ['put', 'foo', 'bar'] },
   { args: ['put', 'foo', 'bar2', '--prev-kv'] },
   { args: ['put', 'foo', 'bar3', '--prev-kv', '-w', 'json'] },
@@ -68,21 +63,6 @@ const STEPS: Step[] = [
   { args: ['get', '', '--prefix', '-w', 'json'] },
 ];
 
-/** Removes what legitimately differs between two members: ids, terms, addresses, timestamps. */
-function normalize(result: CommandResult): string {
-  const maskText = (text: string) =>
-    text
-      .replace(/"(cluster_id|member_id|raft_term|ID)":\s*"?\d+"?/g, '"$1":"<masked>"')
-      .replace(/"(ClusterID|MemberID|RaftTerm)" : \d+/g, '"$1" : <masked>')
-      .replace(/127\.0\.0\.1:\d+/g, '<endpoint>')
-      .replace(/"ts":"[^"]*"/g, '"ts":"<ts>"');
-  // etcdctl prints a client-side retry warning before the error line; the error itself is what counts.
-  const errorLines = result.stderr
-    .split('\n')
-    .filter((line) => line.startsWith('Error:'))
-    .join('\n');
-  return `exit=${result.code}\n${maskText(result.stdout)}\n${maskText(errorLines)}`;
-}
 
 describe('etcdctl against etcd-ts and the real etcd 3.4', { timeout: 240_000 }, () => {
   let ours: MemberProcess;
@@ -94,18 +74,7 @@ describe('etcdctl against etcd-ts and the real etcd 3.4', { timeout: 240_000 }, 
   after(stopAllMembers);
 
   it('gives the same output for every KV command', async () => {
-    const mismatches: string[] = [];
-    for (const step of STEPS) {
-      const [ourResult, referenceResult] = await Promise.all([
-        etcdctl(ours.endpoint, step.args, { stdin: step.stdin }),
-        etcdctl(reference.endpoint, step.args, { stdin: step.stdin }),
-      ]);
-      const ourText = normalize(ourResult);
-      const referenceText = normalize(referenceResult);
-      if (ourText !== referenceText) {
-        mismatches.push(`etcdctl ${step.args.join(' ')}\n--- etcd-ts\n${ourText}\n--- etcd 3.4\n${referenceText}`);
-      }
-    }
+    const mismatches = await etcdctlMismatches(ours, reference, STEPS);
     assert.deepEqual(mismatches, [], mismatches.join('\n\n'));
   });
 });
