@@ -1,7 +1,7 @@
 // etcdserverpb.Maintenance: Status for `etcdctl endpoint status`, MoveLeader,
-// and Hash / HashKV for `etcdctl endpoint hashkv` and corruption checks; the
-// rest of the service (snapshot, defragment, alarms) comes later and answers
-// UNIMPLEMENTED until then. Loaded with exact 64-bit integers, so member ids
+// Hash / HashKV for `etcdctl endpoint hashkv` and corruption checks,
+// Defragment (`etcdctl defrag`), Alarm (`etcdctl alarm list/disarm`) and
+// Snapshot (`etcdctl snapshot save`, api/snapshot-service.ts). Loaded with exact 64-bit integers, so member ids
 // (and int64 request fields) arrive as decimal strings.
 
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
@@ -10,6 +10,7 @@ import { ETCD_API_VERSION } from '../server/config.js';
 import { hashBackend, hashKv } from '../mvcc/index.js';
 import { unary } from './unary.js';
 import type { Callers } from './callers.js';
+import { snapshotHandler } from './snapshot-service.js';
 
 // With auth on: Status needs a user, everything else root (etcd's authMaintenanceServer).
 export function maintenanceService(server: EtcdServer, callers: Callers): UntypedServiceImplementation {
@@ -18,10 +19,25 @@ export function maintenanceService(server: EtcdServer, callers: Callers): Untype
       server.requireCaller(callers.of(call));
       return { ...server.status(), version: ETCD_API_VERSION };
     }),
+    // etcd's maintenanceServer.Snapshot: a bbolt file with etcd's buckets, then its sha256 (api/snapshot-service.ts).
+    Snapshot: snapshotHandler(server, callers),
     MoveLeader: unary(async (request: { targetID: string }, call) => {
       server.requireAdmin(callers.of(call));
       await server.membership.moveLeader(BigInt(request.targetID));
       return { header: server.header(server.currentRevision()) };
+    }),
+    // etcd's maintenanceServer.Defragment: root only once auth is on.
+    Defragment: unary(async (_request: object, call) => {
+      server.requireAdmin(callers.of(call));
+      await server.defragment();
+      return {};
+    }),
+    // etcd's Alarm: through Raft; listing needs a user, raising or clearing root.
+    Alarm: unary(async (request: { action?: number; memberID?: string; alarm?: number }, call) => {
+      const caller = callers.of(call);
+      if (Number(request.action ?? 0) === 0) server.requireCaller(caller);
+      else server.requireAdmin(caller);
+      return server.alarm({ action: Number(request.action ?? 0), memberID: String(request.memberID ?? '0'), alarm: Number(request.alarm ?? 0) }, caller);
     }),
     // etcd's maintenanceServer.Hash: the whole backend; the header carries the current revision.
     Hash: unary((_request: object, call) => {

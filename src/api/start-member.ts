@@ -46,9 +46,20 @@ export interface RunningMember {
   /** Reopens the audit log file (after log rotation moved it); no-op without one. */
   reopenAuditLog(): void;
   stop(): Promise<void>;
+  /** Stops as if killed (-9): see EtcdServer.kill. */
+  kill(): Promise<void>;
 }
 
-export async function startMember(config: MemberConfig, logger: Logger): Promise<RunningMember> {
+export interface StartOptions {
+  /**
+   * Node's process_* and nodejs_* series on /metrics (default true). prom-client's
+   * collectors cannot be removed again (each leaves a GC observer and an event-loop
+   * monitor running), so members embedded many times in one process leave them out.
+   */
+  processMetrics?: boolean;
+}
+
+export async function startMember(config: MemberConfig, logger: Logger, options: StartOptions = {}): Promise<RunningMember> {
   const embedLogger = logger.child('embed/etcd.go');
   embedLogger.info('starting an etcd server', {
     'etcd-version': ETCD_API_VERSION,
@@ -73,6 +84,7 @@ export async function startMember(config: MemberConfig, logger: Logger): Promise
     serverVersion: ETCD_API_VERSION,
     clusterVersion: ETCD_CLUSTER_VERSION.split('.').slice(0, 2).join('.'),
     quotaBackendBytes: config.quotaBackendBytes,
+    processMetrics: options.processMetrics ?? true,
   });
   const server = await EtcdServer.start(config, logger, { peerSocketFactory, metrics });
   metrics.bind(server.metricsSource());
@@ -174,23 +186,38 @@ export async function startMember(config: MemberConfig, logger: Logger): Promise
     logger: embedLogger,
   });
   const clientListeners: ClientListener[] = [];
-  for (const address of clientAddresses(config.listenClientUrls)) {
-    const listener = await listenForClients({
-      host: address.host,
-      port: address.port,
-      plaintext: address.plaintext,
-      tls: address.secure ? memberTls.client : undefined,
-      grpcInjector: injector,
-      httpHandler: httpRoutes(server, gateway, metrics),
-      logger: embedLogger,
-      certificateNames,
-    });
-    clientListeners.push(listener);
-  }
-  // --listen-metrics-urls: /metrics and the health endpoints only (https with the client TLS settings).
   const metricsListeners: MetricsListener[] = [];
-  for (const url of config.listenMetricsUrls) {
-    metricsListeners.push(await listenForMetrics(url, { source: server, metrics, tls: memberTls.client, logger: embedLogger }));
+  const shutDown = async (kill: boolean) => {
+    for (const listener of clientListeners) await listener.close();
+    for (const listener of metricsListeners) await listener.close();
+    grpcServer.forceShutdown();
+    leaseForwarding.close();
+    forwarding.close();
+    await (kill ? server.kill() : server.stop());
+    await auditLog?.close();
+  };
+  try {
+    for (const address of clientAddresses(config.listenClientUrls)) {
+      const listener = await listenForClients({
+        host: address.host,
+        port: address.port,
+        plaintext: address.plaintext,
+        tls: address.secure ? memberTls.client : undefined,
+        grpcInjector: injector,
+        httpHandler: httpRoutes(server, gateway, metrics),
+        logger: embedLogger,
+        certificateNames,
+      });
+      clientListeners.push(listener);
+    }
+    // --listen-metrics-urls: /metrics and the health endpoints only (https with the client TLS settings).
+    for (const url of config.listenMetricsUrls) {
+      metricsListeners.push(await listenForMetrics(url, { source: server, metrics, tls: memberTls.client, logger: embedLogger }));
+    }
+  } catch (error) {
+    // A port in use: nothing of this start stays behind (listeners, peer port, data-dir lock).
+    await shutDown(false);
+    throw error;
   }
   embedLogger.info('ready to serve client requests');
   for (const url of config.listenClientUrls) {
@@ -202,15 +229,8 @@ export async function startMember(config: MemberConfig, logger: Logger): Promise
     server,
     clientListeners,
     reopenAuditLog: () => auditLog?.reopen(),
-    async stop() {
-      for (const listener of clientListeners) await listener.close();
-      for (const listener of metricsListeners) await listener.close();
-      grpcServer.forceShutdown();
-      leaseForwarding.close();
-      forwarding.close();
-      await server.stop();
-      await auditLog?.close();
-    },
+    stop: () => shutDown(false),
+    kill: () => shutDown(true),
   };
 }
 

@@ -69,6 +69,9 @@ export class Backend {
   private swapping = false;
   /** LMDB work running off the main thread (syncs, copies); a restore waits for it. */
   private readonly asyncOperations = new Set<Promise<unknown>>();
+  /** The defrag running, if any; commits wait for its swap (commitsDeferred). */
+  private defragging: Promise<void> | undefined;
+  private commitsDeferred = false;
 
   private constructor(
     readonly directory: string,
@@ -155,10 +158,10 @@ export class Backend {
     emitPendingBefore(undefined);
   }
 
-  /** Writes the batch (data and consistent index) as one LMDB transaction. */
+  /** Writes the batch (data and consistent index) as one LMDB transaction; during a defrag, once it is done. */
   commit(): void {
     this.assertOpen();
-    if (this.pending.isEmpty()) return;
+    if (this.pending.isEmpty() || this.commitsDeferred) return;
     const pendingIndex = this.pending.pendingConsistentIndex();
     const startedMs = performance.now();
     this.environment.transactionSync(() => {
@@ -175,6 +178,7 @@ export class Backend {
 
   /** Commits and then flushes everything committed to stable storage (fsync, off the main thread). */
   async forceSync(): Promise<void> {
+    while (this.defragging !== undefined) await this.defragging.catch(() => undefined);
     this.commit();
     // `sync` exists on lmdb-js root databases but is missing from its type declarations.
     const environment = this.environment as unknown as { sync(callback: (error?: Error) => void): void };
@@ -201,17 +205,49 @@ export class Backend {
 
   /**
    * Rewrites the file without free pages (LMDB's compacting copy), then swaps it in.
-   * Commits first. No reads or writes may run until the returned promise settles.
+   * Reads and writes go on meanwhile: the copy runs in an LMDB read transaction
+   * off the main thread, and commits wait in the pending batch (which reads see)
+   * until the compacted file is in place; the swap itself is one synchronous step,
+   * so it falls between apply sections. One defrag at a time.
    */
   async defrag(): Promise<void> {
+    this.assertOpen();
+    while (this.defragging !== undefined) await this.defragging.catch(() => undefined);
+    const running = this.runDefrag();
+    this.defragging = running;
+    try {
+      await running;
+    } finally {
+      this.defragging = undefined;
+    }
+  }
+
+  private async runDefrag(): Promise<void> {
     const startedMs = performance.now();
     const temporaryDirectory = join(this.directory, defragDirectoryName);
-    const copyPath = await this.compactingCopyInto(temporaryDirectory);
-    await this.environment.close();
-    // rename(2) is atomic: a crash leaves either the old or the compacted file.
-    renameSync(copyPath, join(this.directory, environmentFileName));
-    rmSync(temporaryDirectory, { recursive: true, force: true });
-    [this.environment, this.buckets] = openEnvironment(this.directory, this.options);
+    try {
+      const copyPath = await this.compactingCopyInto(temporaryDirectory, () => (this.commitsDeferred = true));
+      while (this.asyncOperations.size > 0) await Promise.allSettled([...this.asyncOperations]);
+      this.assertOpen();
+      const closing = this.environment.close();
+      if ((this.environment as unknown as { status?: string }).status !== 'closed') {
+        this.swapping = true;
+        try {
+          await closing;
+        } finally {
+          this.swapping = false;
+        }
+      }
+      // rename(2) is atomic: a crash leaves either the old or the compacted file.
+      renameSync(copyPath, join(this.directory, environmentFileName));
+      fsyncDirectory(this.directory);
+      [this.environment, this.buckets] = openEnvironment(this.directory, this.options);
+    } finally {
+      this.commitsDeferred = false;
+      rmSync(temporaryDirectory, { recursive: true, force: true });
+    }
+    // What was applied during the copy goes into the compacted file now.
+    this.commit();
     this.options.metrics?.backendDefrag((performance.now() - startedMs) / 1000);
   }
 
@@ -233,6 +269,20 @@ export class Backend {
   }
 
   /**
+   * Writes a consistent copy of the committed database into a fresh
+   * `directory` (LMDB's compacting copy, off the main thread); returns the
+   * copied file's path. For Maintenance.Snapshot, which converts it to bbolt.
+   */
+  async snapshotCopyInto(directory: string): Promise<string> {
+    this.assertOpen();
+    while (this.defragging !== undefined) await this.defragging.catch(() => undefined);
+    const startedMs = performance.now();
+    const path = await this.compactingCopyInto(directory);
+    this.options.metrics?.backendSnapshot((performance.now() - startedMs) / 1000);
+    return path;
+  }
+
+  /**
    * Replaces the whole database with `bytes` from snapshotBytes() in place: this
    * Backend and its BatchTx stay the objects everyone holds. The copy is written
    * aside and fsync'd first, then LMDB work still running off the main thread
@@ -245,6 +295,7 @@ export class Backend {
    */
   async restore(bytes: Uint8Array, afterSwap: () => void = () => undefined): Promise<void> {
     this.assertOpen();
+    while (this.defragging !== undefined) await this.defragging.catch(() => undefined);
     const temporaryPath = join(this.directory, `${environmentFileName}.restore.tmp`);
     writeFileDurably(temporaryPath, bytes);
     while (this.asyncOperations.size > 0) await Promise.allSettled([...this.asyncOperations]);
@@ -269,8 +320,9 @@ export class Backend {
   }
 
   /** Commits, then writes LMDB's compacting copy of the file into a fresh `temporaryDirectory`; returns the copy's path. */
-  private async compactingCopyInto(temporaryDirectory: string): Promise<string> {
+  private async compactingCopyInto(temporaryDirectory: string, afterCommit: () => void = () => undefined): Promise<string> {
     this.commit();
+    afterCommit();
     rmSync(temporaryDirectory, { recursive: true, force: true });
     mkdirSync(temporaryDirectory);
     // With a directory path, LMDB writes data.mdb inside it.
@@ -290,6 +342,7 @@ export class Backend {
   /** Commits pending writes and closes the file. */
   async close(): Promise<void> {
     if (this.closed) return;
+    while (this.defragging !== undefined) await this.defragging.catch(() => undefined);
     this.commit();
     this.closed = true;
     await this.environment.close();

@@ -11,6 +11,12 @@ import { TlsConfigError } from '../tls/tls-info.js';
 import { InitialCorruptCheckError } from '../server/initial-corrupt-check.js';
 
 async function main(): Promise<void> {
+  // `etcd-ts snapshot restore|status ...` (etcdctl's snapshot commands); not a member start.
+  if (process.argv[2] === 'snapshot') {
+    const { runSnapshotCommand } = await import('./snapshot-command.js');
+    process.exitCode = await runSnapshotCommand(process.argv.slice(3));
+    return;
+  }
   let parsed;
   try {
     parsed = applyConfigFile(parseCommandLine(process.argv.slice(2), process.env));

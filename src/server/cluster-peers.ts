@@ -32,6 +32,12 @@ export class ClusterPeers {
   private readonly peerUrls = new Map<number, string>();
   /** Full member ids by Raft id, so transport logs show etcd's 64-bit ids. */
   private readonly memberIds = new Map<number, bigint>();
+  /**
+   * Raft ids of peers cut off from this member (test partitions, src/embed):
+   * messages to and from them are dropped here, as a lossy network would; the
+   * connections stay up. Empty in normal operation.
+   */
+  private blocked = new Set<number>();
   /** Per peer (Raft id): when the last heartbeat went out, and whether its response is awaited. */
   private readonly heartbeats = new Map<number, { lastSentMs: number; sampleStartMs: number; awaiting: boolean }>();
 
@@ -57,6 +63,7 @@ export class ClusterPeers {
       // Dial from the listen address, so a peer can tell members apart by address.
       ...(sourceAddress === undefined ? {} : { sourceAddress }),
       onMessage: (message) => {
+        if (this.blocked.has(message.from)) return;
         if (message.type === MessageType.HeartbeatResp) this.onHeartbeatResponse(message.from);
         hooks.onMessage(message);
       },
@@ -101,9 +108,19 @@ export class ClusterPeers {
     this.transport.removePeer(raftId);
   }
 
+  /** Drops messages to and from these members from now on (replacing the previous set; empty heals). */
+  setBlockedPeers(memberIds: readonly bigint[]): void {
+    this.blocked = new Set(memberIds.map(raftIdOf));
+  }
+
   send(messages: readonly Message[]): void {
     const plain: Message[] = [];
     for (const message of messages) {
+      if (this.blocked.has(message.to)) {
+        // Lost on the way: Raft hears about a snapshot's fate; other messages just vanish.
+        if (message.type === MessageType.Snap) queueMicrotask(() => this.hooks.onSnapshotStatus(message.to, false));
+        continue;
+      }
       if (message.type === MessageType.Heartbeat) this.onHeartbeatSent(message.to);
       if (message.type === MessageType.Snap) this.sendSnapshot(message);
       else plain.push(message);

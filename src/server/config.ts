@@ -2,6 +2,7 @@
 // variables, with etcd's names, syntax and defaults. Flags win over the
 // environment, as in etcd; an unknown flag is an error.
 
+import { parseCompactionRetention } from './compactor.js';
 import { isLogLevel, type LogLevel } from '../pkg/logger.js';
 import type * as tls from 'node:tls';
 import { FLAGS } from './config-flags.js';
@@ -31,6 +32,10 @@ export interface MemberConfig {
   maxRequestBytes: number;
   maxTxnOps: number;
   quotaBackendBytes: number;
+  /** --auto-compaction-mode: 'periodic' or 'revision'. */
+  autoCompactionMode: 'periodic' | 'revision';
+  /** --auto-compaction-retention: a period in ms (periodic) or a number of revisions (revision); 0: off. */
+  autoCompactionRetention: number;
   /** --listen-metrics-urls: extra listeners for /metrics and the health endpoints. */
   listenMetricsUrls: URL[];
   /** --metrics: 'extensive' adds grpc_server_handling_seconds (etcd treats any other value as basic). */
@@ -299,6 +304,7 @@ export function buildMemberConfig(values: FlagValues): MemberConfig {
     maxRequestBytes: parseUint('max-request-bytes', values['max-request-bytes']!),
     maxTxnOps: parseUint('max-txn-ops', values['max-txn-ops']!),
     quotaBackendBytes: parseUint('quota-backend-bytes', values['quota-backend-bytes']!),
+    ...autoCompactionConfig(values['auto-compaction-mode'] || 'periodic', values['auto-compaction-retention'] || '0'),
     listenMetricsUrls: parseUrls('listen-metrics-urls', values['listen-metrics-urls'] ?? ''),
     metricsLevel: values['metrics'] === 'extensive' ? 'extensive' : 'basic',
     logLevel,
@@ -417,4 +423,14 @@ export function usageText(): string {
     lines.push(`  --${name}`, `      ${spec.help}${spec.defaultValue ? shownDefault : ''}`);
   }
   return lines.join('\n') + '\n';
+}
+
+/** etcd's checks of --auto-compaction-mode and parseCompactionRetention. */
+function autoCompactionConfig(mode: string, retention: string): Pick<MemberConfig, 'autoCompactionMode' | 'autoCompactionRetention'> {
+  if (mode !== 'periodic' && mode !== 'revision') throw new ConfigError(`unknown auto-compaction-mode "${mode}"`);
+  try {
+    return { autoCompactionMode: mode, autoCompactionRetention: parseCompactionRetention(mode, retention) };
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
 }

@@ -4,13 +4,16 @@
 // (kill -9, power loss) is taken over.
 
 import { openSync, readFileSync, unlinkSync, writeSync, closeSync, fsyncSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 export class DataDirLockedError extends Error {}
 
-function isRunningMember(pid: number): boolean {
-  // Our own pid in a lock we have not taken yet: an earlier process had it.
-  if (pid === process.pid) return false;
+/** Lock files this process holds: several members may run in one process (embedding, tests). */
+const heldByThisProcess = new Set<string>();
+
+function isRunningMember(pid: number, lockPath: string): boolean {
+  // Our own pid: held if a member of this process took it, else an earlier process had it.
+  if (pid === process.pid) return heldByThisProcess.has(lockPath);
   try {
     process.kill(pid, 0);
   } catch (error) {
@@ -26,14 +29,16 @@ function isRunningMember(pid: number): boolean {
 
 /** Takes the lock in `memberDir`; returns a function that releases it. */
 export function lockDataDir(memberDir: string): () => void {
-  const lockPath = join(memberDir, 'lock.pid');
+  const lockPath = resolve(join(memberDir, 'lock.pid'));
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const descriptor = openSync(lockPath, 'wx');
       writeSync(descriptor, String(process.pid));
       fsyncSync(descriptor);
       closeSync(descriptor);
+      heldByThisProcess.add(lockPath);
       return () => {
+        heldByThisProcess.delete(lockPath);
         try {
           unlinkSync(lockPath);
         } catch {
@@ -43,8 +48,9 @@ export function lockDataDir(memberDir: string): () => void {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const owner = Number.parseInt(readFileSync(lockPath, 'utf8'), 10);
-      if (Number.isInteger(owner) && owner > 0 && isRunningMember(owner)) {
-        throw new DataDirLockedError(`data directory ${memberDir} is in use by process ${owner}`);
+      if (Number.isInteger(owner) && owner > 0 && isRunningMember(owner, lockPath)) {
+        const by = owner === process.pid ? `another member of this process (${owner})` : `process ${owner}`;
+        throw new DataDirLockedError(`data directory ${memberDir} is in use by ${by}`);
       }
       unlinkSync(lockPath); // stale: its owner is gone
     }

@@ -15,6 +15,7 @@ import type { ClusterPeers } from './cluster-peers.js';
 import { formatId } from './membership/ids.js';
 import type { MetricsHooks } from '../pkg/metrics-hooks.js';
 import type { InternalRaftRequest } from './internal-request.js';
+import { decodeAlarmRequestExact } from './alarms.js';
 
 /** etcd's default --experimental-warning-apply-duration: an apply slower than this counts as slow. */
 const DEFAULT_WARNING_APPLY_MS = 100;
@@ -69,6 +70,8 @@ export class EntryApplier {
         continue;
       }
       if (entry.index <= alreadyApplied) continue;
+      // Member ids use all 64 bits: the alarm's is read again exactly.
+      if (request.alarm) request.alarm = decodeAlarmRequestExact(entry.data) ?? null;
       const startedMs = performance.now();
       const outcome = this.parts.stateMachine.apply(request, this.parts.header, entry.index);
       outcomes.push([id, outcome]);

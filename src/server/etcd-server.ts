@@ -41,12 +41,19 @@ import { ProposalChannel } from './proposal-channel.js';
 import { EntryApplier } from './entry-applier.js';
 import { tcpSocketFactory, type SocketFactory } from '../transport/index.js';
 import { decodeSnapshotData } from './snapshot-data.js';
+import { importEtcdDataDirIfPresent } from '../snapshot/import.js';
+import { bootstrapRestoredMember } from './restored-member.js';
+import { backendFileName } from '../backend/backend.js';
 import type { AuthStore } from '../auth/auth-store.js';
 import { authErrors } from '../auth/errors.js';
 import type { AuthInfo, TokenProvider } from '../auth/types.js';
 import { newTokenProvider } from '../auth/tokens/index.js';
 import { NO_METRICS, type MetricsHooks } from '../pkg/metrics-hooks.js';
 import type { PeerStats } from '../transport/index.js';
+import { AlarmAction, AlarmType, alarmErrors, alarmNames, formatAlarm, type AlarmMember } from './alarms.js';
+import { humanizeBytes, newBackendQuota, type Quota, type QuotaRequest } from './quota.js';
+import { startCompactor, type Compactor, type CompactorClock } from './compactor.js';
+import { formatGoDuration } from './config-file.js';
 
 export interface ServerStartOptions {
   clock?: ServerClock;
@@ -55,6 +62,8 @@ export interface ServerStartOptions {
   peerSocketFactory?: SocketFactory;
   /** Where the member's layers report for metrics (src/metrics/); default none. */
   metrics?: MetricsHooks;
+  /** The automatic compactor's clock (tests); default timers. */
+  compactorClock?: CompactorClock;
 }
 
 /** What a metrics scrape reads from the member, at scrape time only. */
@@ -101,6 +110,10 @@ export class EtcdServer {
   readonly membership: MemberChanges;
   private readonly removedListeners: Array<() => void> = [];
   private tokenProvider: TokenProvider | undefined;
+  /** --quota-backend-bytes. */
+  private quota!: Quota;
+  /** --auto-compaction-mode/-retention; undefined when off. */
+  private compactor: Compactor | undefined;
 
   private constructor(
     readonly config: MemberConfig,
@@ -217,6 +230,17 @@ export class EtcdServer {
     const peerSocketFactory = options.peerSocketFactory ?? tcpSocketFactory;
     mkdirSync(join(config.dataDir, 'member'), { recursive: true });
     const unlockDataDir = lockDataDir(join(config.dataDir, 'member'));
+    // A data dir made by etcd (member/snap/db): import its backend first (snapshot/import.ts).
+    const imported = await importEtcdDataDirIfPresent(join(config.dataDir, 'member'), backendFileName);
+    if (imported !== undefined) {
+      logger.child('etcdserver/backend.go').info('imported the bbolt backend of an etcd data dir; bootstrapping a new Raft log from the flags', {
+        path: join(config.dataDir, 'member', 'snap', 'db'),
+        'imported-entries': imported.entries,
+        revision: imported.revision,
+        'etcd-files-moved-to': imported.movedTo,
+      });
+      await bootstrapRestoredMember(config, logger);
+    }
     const metrics = options.metrics ?? NO_METRICS;
     const storage = await MemberStorage.open(config, logger, random, peerSocketFactory, {
       onWrite: (_fileName, _offsetBytes, lengthBytes) => metrics.walWrite(lengthBytes),
@@ -256,6 +280,19 @@ export class EtcdServer {
     server.tokenProvider = tokenProvider;
     proposals.bind((request) => server.propose(request, MEMBER_AS_ROOT));
     server.unlockDataDir = unlockDataDir;
+    server.quota = newBackendQuota(config.quotaBackendBytes, () => stateMachine.sizeBytes(), logger);
+    server.compactor = startCompactor(
+      config.autoCompactionMode,
+      config.autoCompactionRetention,
+      {
+        logger,
+        ...(options.compactorClock ? { clock: options.compactorClock } : {}),
+        revision: () => stateMachine.currentRevision(),
+        compact: (revision) => server.propose({ compaction: { revision, physical: false } }, MEMBER_AS_ROOT),
+        isPaused: () => !server.isLeader,
+      },
+      process.env['ETCDTS_TEST_REVISION_COMPACTION_INTERVAL_MS'] ? { revisionIntervalMs: Number(process.env['ETCDTS_TEST_REVISION_COMPACTION_INTERVAL_MS']) } : {},
+    );
     await server.peers.start();
     server.peers.syncMembers(storage.members());
     // A member joining a running cluster learns the membership from the log;
@@ -312,7 +349,8 @@ export class EtcdServer {
     return response;
   }
 
-  put(request: PutRequest, caller?: AuthInfo): Promise<PutResponse> {
+  async put(request: PutRequest, caller?: AuthInfo): Promise<PutResponse> {
+    await this.checkQuota({ put: request });
     return this.propose({ put: request }, caller);
   }
 
@@ -320,8 +358,73 @@ export class EtcdServer {
     return this.propose({ delete_range: request }, caller);
   }
 
-  txn(request: TxnRequest, caller?: AuthInfo): Promise<TxnResponse> {
+  async txn(request: TxnRequest, caller?: AuthInfo): Promise<TxnResponse> {
+    await this.checkQuota({ txn: request });
     return this.propose({ txn: request }, caller);
+  }
+
+  // ---- quota and alarms ----
+
+  /**
+   * etcd's quotaKVServer/quotaLeaseServer check: a write that would take the
+   * backend past the quota raises NOSPACE for this member (through Raft) and
+   * is refused with "etcdserver: mvcc: database space exceeded".
+   */
+  private async checkQuota(request: QuotaRequest): Promise<void> {
+    if (this.quota === undefined || this.quota.available(request)) return;
+    try {
+      await this.alarm({ action: AlarmAction.ACTIVATE, memberID: this.memberId.toString(), alarm: AlarmType.NOSPACE });
+    } catch {
+      // As etcd: the write is refused whether or not the alarm got through.
+    }
+    throw alarmErrors.noSpace();
+  }
+
+  /** Maintenance.Alarm: every action goes through Raft, as in etcd. */
+  alarm(request: { action: number; memberID: string; alarm: number }, caller?: AuthInfo): Promise<{ alarms: AlarmMember[] }> {
+    return this.propose({ alarm: request }, caller ?? MEMBER_AS_ROOT);
+  }
+
+  /**
+   * Maintenance.Defragment: LMDB's compacting copy swapped in (see
+   * Backend.defrag: reads and applies go on meanwhile), logged as etcd's
+   * backend logs it.
+   */
+  async defragment(): Promise<void> {
+    const backend = this.stateMachine.backend;
+    const log = this.logger.child('backend/backend.go');
+    const path = join(backend.directory, 'data.mdb');
+    const size = backend.sizeBytes();
+    const inUse = backend.sizeInUseBytes();
+    log.info('defragmenting', {
+      path,
+      'current-db-size-bytes': size,
+      'current-db-size': humanizeBytes(size),
+      'current-db-size-in-use-bytes': inUse,
+      'current-db-size-in-use': humanizeBytes(inUse),
+    });
+    const rpcLog = this.logger.child('v3rpc/maintenance.go');
+    rpcLog.info('starting defragment');
+    const startedMs = performance.now();
+    try {
+      await backend.defrag();
+    } catch (error) {
+      rpcLog.warn('failed to defragment', { error: (error as Error).message });
+      throw error;
+    }
+    const newSize = backend.sizeBytes();
+    const newInUse = backend.sizeInUseBytes();
+    log.info('finished defragmenting directory', {
+      path,
+      'current-db-size-bytes-diff': newSize - size,
+      'current-db-size-bytes': newSize,
+      'current-db-size': humanizeBytes(newSize),
+      'current-db-size-in-use-bytes-diff': newInUse - inUse,
+      'current-db-size-in-use-bytes': newInUse,
+      'current-db-size-in-use': humanizeBytes(newInUse),
+      took: formatGoDuration(BigInt(Math.round((performance.now() - startedMs) * 1e6))),
+    });
+    rpcLog.info('finished defragment');
   }
 
   compact(request: CompactionRequest, caller?: AuthInfo): Promise<CompactionResponse> {
@@ -401,8 +504,9 @@ export class EtcdServer {
     return leaseIdFromRequestId(this.requestIds.nextId());
   }
 
-  grantLease(request: LeaseGrantRequest, caller?: AuthInfo): Promise<LeaseGrantResult & { header: ResponseHeader }> {
+  async grantLease(request: LeaseGrantRequest, caller?: AuthInfo): Promise<LeaseGrantResult & { header: ResponseHeader }> {
     this.requireCaller(caller);
+    await this.checkQuota({ leaseGrant: true });
     return this.propose({ lease_grant: request }, caller);
   }
 
@@ -462,6 +566,18 @@ export class EtcdServer {
     return this.storage.members();
   }
 
+  /**
+   * For Maintenance.Snapshot: a consistent copy of the backend (LMDB's copy)
+   * in `directory` (created fresh; a scratch directory next to the backend
+   * when omitted). Returns the directory; the caller removes it.
+   */
+  async snapshotBackendCopy(directory?: string): Promise<string> {
+    const backend = this.stateMachine.backend;
+    const target = directory ?? join(backend.directory, `snapshot-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.tmp`);
+    await backend.snapshotCopyInto(target);
+    return target;
+  }
+
   // ---- membership: changes go through Raft as ConfChange entries ----
 
   get isLearner(): boolean {
@@ -482,9 +598,9 @@ export class EtcdServer {
     return this.softState.leader !== 0;
   }
 
-  /** Active alarms (etcd's NOSPACE, CORRUPT); etcd-ts raises none yet. */
+  /** Names of the raised alarms (etcd's NOSPACE, CORRUPT), one per raising member. */
   activeAlarms(): string[] {
-    return [];
+    return this.stateMachine.alarms.get(AlarmType.NONE).map((member) => alarmNames[member.alarm] ?? String(member.alarm));
   }
 
   /** etcd's health read: a keys-only range of one key as root (WithRoot), linearizable unless `serializable`. */
@@ -540,19 +656,40 @@ export class EtcdServer {
       dbSize: this.stateMachine.sizeBytes(),
       dbSizeInUse: this.stateMachine.sizeInUseBytes(),
       isLearner: this.storage.isLearner(),
-      errors: [] as string[],
+      errors: this.stateMachine.alarms.get(AlarmType.NONE).map(formatAlarm),
     };
   }
+
+  /** Test partitions (src/embed): Raft messages to and from these members are dropped; [] heals. */
+  setBlockedPeers(memberIds: readonly bigint[]): void {
+    this.peers.setBlockedPeers(memberIds);
+  }
+
+  /**
+   * Stops as a kill -9 would leave the data dir (src/embed's kill()): the Raft
+   * loop stops between Readys, so what the WAL had written stays (the page
+   * cache outlives a killed process), but applied writes the backend has not
+   * committed yet are dropped rather than committed: a restart replays them
+   * from the WAL. Sockets close without a goodbye; the data-dir lock is released.
+   */
+  async kill(): Promise<void> {
+    this.dropUncommitted = true;
+    await this.stop();
+  }
+
+  private dropUncommitted = false;
 
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.compactor?.stop();
     clearInterval(this.leaseUpkeepTimer);
     this.reads.stop();
     this.waits.rejectAll(serverErrors.stopped());
     await this.loop.stop();
     await this.peers.stop();
     await this.storage.close();
+    if (this.dropUncommitted) this.stateMachine.backend.batchTx().clear();
     await this.stateMachine.close();
     this.tokenProvider?.close();
     this.unlockDataDir();

@@ -6,6 +6,7 @@ import { messageCodec } from '../proto/index.js';
 import type { PutRequest, DeleteRangeRequest, TxnRequest, CompactionRequest } from './apply/index.js';
 import type { LeaseGrantRequest, LeaseRevokeRequest, LeaseCheckpointRequest } from '../lease/index.js';
 import type { Permission } from '../auth/types.js';
+import type { AlarmRequest } from './alarms.js';
 
 export interface MemberAttributesRequest {
   /** Hex, as etcd prints member ids. */
@@ -38,6 +39,8 @@ export interface InternalRaftRequest {
   lease_revoke?: LeaseRevokeRequest | null;
   lease_checkpoint?: LeaseCheckpointRequest | null;
   cluster_member_attr_set?: MemberAttributesRequest | null;
+  /** Decoded with an exact member id by decodeAlarmRequestExact (entry-applier). */
+  alarm?: AlarmRequest | null;
   auth_enable?: Empty | null;
   auth_disable?: Empty | null;
   auth_status?: Empty | null;

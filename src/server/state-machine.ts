@@ -23,6 +23,9 @@ import { AuthError } from '../auth/errors.js';
 import type { AuthInfo, TokenProvider } from '../auth/types.js';
 import { AuthGuard } from './apply/auth-guard.js';
 import { applyAuthRequest, isAuthRequest } from './apply/auth-requests.js';
+import { AlarmAction, AlarmStore, AlarmType, alarmErrors, alarmNames, type AlarmMember, type AlarmRequest } from './alarms.js';
+import { txnHasPut } from './quota.js';
+import { formatId } from './membership/ids.js';
 
 export interface StateMachineOptions {
   directory: string;
@@ -49,6 +52,8 @@ export interface StateMachineOptions {
 
 export class StateMachine {
   private commitTimer: NodeJS.Timeout | undefined;
+  /** Raised alarms (the `alarm` bucket); NOSPACE caps writes, CORRUPT refuses requests (etcd's cappedApplier, corruptApplier). */
+  alarms!: AlarmStore;
 
   private constructor(
     private readonly options: StateMachineOptions,
@@ -89,7 +94,9 @@ export class StateMachine {
     });
     const watchableStore = new WatchableStore(store, options.watchScheduler ? { scheduler: options.watchScheduler } : {});
     const auth = AuthStore.open(backend, { logger: options.logger.child('auth/store.go'), ...options.auth });
-    return new StateMachine(options, backend, lessor, store, watchableStore, applier, auth, new AuthGuard(auth, lessor));
+    const machine = new StateMachine(options, backend, lessor, store, watchableStore, applier, auth, new AuthGuard(auth, lessor));
+    machine.alarms = new AlarmStore(backend, options.logger.child('etcdserver/apply.go'));
+    return machine;
   }
 
   /** A consistent copy of the backend, for a member restored from a snapshot. */
@@ -115,6 +122,7 @@ export class StateMachine {
       this.store.restore();
       this.watchableStore.restore();
       this.auth.recover();
+      this.alarms.recover();
     });
     const { index, term } = this.backend.consistentIndex();
     logger.info('restored lease store', { 'restored-leases': this.lessor.leaseCount });
@@ -151,6 +159,10 @@ export class StateMachine {
       // As the user the proposer named; without auth enabled every check passes.
       const caller = callerOf(request);
       const guard = this.auth.enabled ? this.authGuard : undefined;
+      // As etcd's AlarmResponse: no header.
+      if (request.alarm) return { alarms: this.applyAlarm(request.alarm) };
+      const refusal = this.alarmRefusal(request);
+      if (refusal !== undefined) return refusal;
       if (request.put) {
         guard?.checkPut(caller, request.put);
         return this.withHeader(this.applier.put(request.put), header);
@@ -192,6 +204,43 @@ export class StateMachine {
       if (error instanceof EtcdError || error instanceof LeaseError || error instanceof AuthError) return error;
       throw error;
     }
+  }
+
+  /** etcd's applierV3backend.Alarm: GET lists, ACTIVATE raises (and caps), DEACTIVATE clears. */
+  private applyAlarm(request: AlarmRequest): AlarmMember[] {
+    const memberId = String(request.memberID ?? '0');
+    const alarm = Number(request.alarm ?? 0);
+    const log = this.alarms.log;
+    const oldCount = this.alarms.get(alarm).length;
+    switch (Number(request.action ?? 0)) {
+      case AlarmAction.GET:
+        return this.alarms.get(alarm);
+      case AlarmAction.ACTIVATE: {
+        if (alarm === AlarmType.NONE) return [];
+        const member = this.alarms.activate(memberId, alarm);
+        if (oldCount === 0 && this.alarms.get(alarm).length === 1) log.warn('alarm raised', { alarm: alarmNames[alarm], from: formatId(BigInt(memberId)) });
+        return [member];
+      }
+      case AlarmAction.DEACTIVATE: {
+        const member = this.alarms.deactivate(memberId, alarm);
+        if (member === undefined) return [];
+        if (oldCount > 0 && this.alarms.get(alarm).length === 0) log.info('alarm disarmed', { alarm: alarmNames[alarm], from: formatId(BigInt(memberId)) });
+        return [member];
+      }
+      default:
+        return [];
+    }
+  }
+
+  /** While CORRUPT is raised every request is refused; while NOSPACE is, puts, txns with puts and lease grants. */
+  private alarmRefusal(request: InternalRaftRequest): Error | undefined {
+    if (this.alarms.has(AlarmType.CORRUPT)) {
+      if (request.put || request.delete_range || request.txn || request.compaction || request.lease_grant || request.lease_revoke) return alarmErrors.corrupt();
+    }
+    if (this.alarms.has(AlarmType.NOSPACE)) {
+      if (request.put || request.lease_grant || (request.txn && txnHasPut(request.txn))) return alarmErrors.noSpace();
+    }
+    return undefined;
   }
 
   /**

@@ -1,0 +1,80 @@
+// Maintenance.Snapshot as etcd's maintenanceServer.Snapshot: the backend as a
+// bbolt file with etcd's bucket layout, sent in 32 KiB chunks with the bytes
+// still to come in `remaining_bytes`, then one last message whose blob is the
+// sha256 of everything sent (etcdctl appends it to the file, and `snapshot
+// restore` checks it). The point-in-time copy is LMDB's copy of the committed
+// database; it is converted into a scratch file next to the backend and
+// streamed from there with back-pressure, so memory stays flat.
+
+import { createHash } from 'node:crypto';
+import { open } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ServerWritableStream } from '@grpc/grpc-js';
+import type { EtcdServer } from '../server/etcd-server.js';
+import type { Callers } from './callers.js';
+import { toGrpcError } from './errors.js';
+import { exportLmdbCopyToBolt } from '../snapshot/export.js';
+import { backendFileName } from '../backend/backend.js';
+
+const snapshotSendBufferSize = 32 * 1024;
+
+interface SnapshotResponse {
+  header?: unknown;
+  remaining_bytes: number;
+  blob: Buffer;
+}
+
+export function snapshotHandler(server: EtcdServer, callers: Callers) {
+  return (call: ServerWritableStream<object, SnapshotResponse>): void => {
+    void serveSnapshot(server, callers, call);
+  };
+}
+
+async function serveSnapshot(server: EtcdServer, callers: Callers, call: ServerWritableStream<object, SnapshotResponse>): Promise<void> {
+  let scratch: string | undefined;
+  let cancelled = false;
+  call.once('cancelled', () => (cancelled = true));
+  try {
+    server.requireAdmin(callers.of(call));
+    const revision = server.currentRevision();
+    scratch = await server.snapshotBackendCopy();
+    const boltPath = join(scratch, 'snapshot.db');
+    const total = await exportLmdbCopyToBolt(join(scratch, backendFileName), boltPath, { members: server.members() });
+    const header = server.header(revision);
+    const hash = createHash('sha256');
+    const file = await open(boltPath, 'r');
+    try {
+      let sent = 0;
+      while (total - sent > 0 && !cancelled) {
+        const chunk = Buffer.alloc(Math.min(snapshotSendBufferSize, total - sent));
+        const { bytesRead } = await file.read(chunk, 0, chunk.length, sent);
+        if (bytesRead !== chunk.length) throw new Error('snapshot file shorter than expected');
+        sent += bytesRead;
+        hash.update(chunk);
+        if (!call.write({ header, remaining_bytes: total - sent, blob: chunk })) await drained(call);
+      }
+    } finally {
+      await file.close();
+    }
+    if (cancelled) return;
+    call.write({ header, remaining_bytes: 0, blob: hash.digest() });
+    call.end();
+  } catch (error) {
+    if (!cancelled) call.emit('error', toGrpcError(error));
+  } finally {
+    if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+function drained(call: ServerWritableStream<object, SnapshotResponse>): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      call.removeListener('drain', done);
+      call.removeListener('cancelled', done);
+      resolve();
+    };
+    call.once('drain', done);
+    call.once('cancelled', done);
+  });
+}
