@@ -1,25 +1,6 @@
-// Free loopback ports for servers under test: bind port 0, read the port the
-// kernel chose, release it. Ports handed out by this process are never
-// handed out twice, so parallel servers in one test do not collide.
+// Free loopback ports for servers under test: the embedding API's own
+// helper (bind port 0, read the port the kernel chose, release it; never the
+// same port twice in one process), so tests and embedded members share one
+// record of the ports handed out.
 
-import * as net from 'node:net';
-
-const handedOut = new Set<number>();
-
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const server = net.createServer();
-      server.once('error', reject);
-      server.listen({ host, port: 0, exclusive: true }, () => {
-        const { port: chosen } = server.address() as net.AddressInfo;
-        server.close(() => resolve(chosen));
-      });
-    });
-    if (!handedOut.has(port)) {
-      handedOut.add(port);
-      return port;
-    }
-  }
-  throw new Error('could not find a free port');
-}
+export { freePort } from '../../src/embed/ports.js';
