@@ -222,26 +222,38 @@ export class Backend {
     }
   }
 
+  /**
+   * Replaces the environment file with `sourcePath` (defrag's compacted copy,
+   * a leader's database): waits for LMDB's asynchronous work, closes, renames
+   * (atomic: a crash leaves the old file or the new one) and reopens.
+   * `beforeClose` runs once nothing else touches the environment.
+   */
+  private async swapEnvironmentFile(sourcePath: string, beforeClose: () => void = () => undefined): Promise<void> {
+    while (this.asyncOperations.size > 0) await Promise.allSettled([...this.asyncOperations]);
+    this.assertOpen();
+    beforeClose();
+    const closing = this.environment.close();
+    // With no asynchronous LMDB work left the close is immediate; otherwise
+    // the backend refuses use until the new file is open.
+    if ((this.environment as unknown as { status?: string }).status !== 'closed') {
+      this.swapping = true;
+      try {
+        await closing;
+      } finally {
+        this.swapping = false;
+      }
+    }
+    renameSync(sourcePath, join(this.directory, environmentFileName));
+    fsyncDirectory(this.directory);
+    [this.environment, this.buckets] = openEnvironment(this.directory, this.options);
+  }
+
   private async runDefrag(): Promise<void> {
     const startedMs = performance.now();
     const temporaryDirectory = join(this.directory, defragDirectoryName);
     try {
       const copyPath = await this.compactingCopyInto(temporaryDirectory, () => (this.commitsDeferred = true));
-      while (this.asyncOperations.size > 0) await Promise.allSettled([...this.asyncOperations]);
-      this.assertOpen();
-      const closing = this.environment.close();
-      if ((this.environment as unknown as { status?: string }).status !== 'closed') {
-        this.swapping = true;
-        try {
-          await closing;
-        } finally {
-          this.swapping = false;
-        }
-      }
-      // rename(2) is atomic: a crash leaves either the old or the compacted file.
-      renameSync(copyPath, join(this.directory, environmentFileName));
-      fsyncDirectory(this.directory);
-      [this.environment, this.buckets] = openEnvironment(this.directory, this.options);
+      await this.swapEnvironmentFile(copyPath);
     } finally {
       this.commitsDeferred = false;
       rmSync(temporaryDirectory, { recursive: true, force: true });
@@ -298,23 +310,7 @@ export class Backend {
     while (this.defragging !== undefined) await this.defragging.catch(() => undefined);
     const temporaryPath = join(this.directory, `${environmentFileName}.restore.tmp`);
     writeFileDurably(temporaryPath, bytes);
-    while (this.asyncOperations.size > 0) await Promise.allSettled([...this.asyncOperations]);
-    this.assertOpen();
-    this.pending.clear();
-    const closing = this.environment.close();
-    // With no asynchronous LMDB work left the close is immediate; otherwise
-    // the backend refuses use until the new file is open.
-    if ((this.environment as unknown as { status?: string }).status !== 'closed') {
-      this.swapping = true;
-      try {
-        await closing;
-      } finally {
-        this.swapping = false;
-      }
-    }
-    renameSync(temporaryPath, join(this.directory, environmentFileName));
-    fsyncDirectory(this.directory);
-    [this.environment, this.buckets] = openEnvironment(this.directory, this.options);
+    await this.swapEnvironmentFile(temporaryPath, () => this.pending.clear());
     this.committedIndex = this.readCommittedConsistentIndex();
     afterSwap();
   }
