@@ -4,25 +4,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, s
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuditLog, formatAuditLine, type AuditEntry } from '../../src/audit/index.js';
-import type { LogFields, Logger } from '../../src/pkg/logger.js';
+import { recordingLogger } from '../support/recording-logger.js';
 
-interface LogLine {
-  level: string;
-  msg: string;
-  fields?: LogFields;
-}
-function capturingLogger(): Logger & { lines: LogLine[] } {
-  const lines: LogLine[] = [];
-  const logger: Logger & { lines: LogLine[] } = {
-    lines,
-    debug: (msg, fields) => void lines.push({ level: 'debug', msg, fields }),
-    info: (msg, fields) => void lines.push({ level: 'info', msg, fields }),
-    warn: (msg, fields) => void lines.push({ level: 'warn', msg, fields }),
-    error: (msg, fields) => void lines.push({ level: 'error', msg, fields }),
-    child: () => logger,
-  };
-  return logger;
-}
+const capturingLogger = () => recordingLogger();
 
 class FakeClock {
   constructor(public currentMs = Date.UTC(2024, 4, 1, 12, 0, 0, 123)) {}

@@ -14,8 +14,9 @@ import {
   TokenErrorMessage,
 } from '../../src/auth/tokens/index.js';
 import type { TokenProvider } from '../../src/auth/types.js';
-import { silentLogger, type LogFields, type Logger } from '../../src/pkg/logger.js';
+import { silentLogger, type Logger } from '../../src/pkg/logger.js';
 import { seededRandom } from '../../src/pkg/seeded-random.js';
+import { recordingLogger } from '../support/recording-logger.js';
 
 class FakeClock {
   constructor(public currentMs = 1_700_000_000_000) {}
@@ -27,23 +28,7 @@ class FakeClock {
   }
 }
 
-interface LogLine {
-  level: string;
-  msg: string;
-  fields?: LogFields;
-}
-function capturingLogger(): Logger & { lines: LogLine[] } {
-  const lines: LogLine[] = [];
-  const logger: Logger & { lines: LogLine[] } = {
-    lines,
-    debug: (msg, fields) => void lines.push({ level: 'debug', msg, fields }),
-    info: (msg, fields) => void lines.push({ level: 'info', msg, fields }),
-    warn: (msg, fields) => void lines.push({ level: 'warn', msg, fields }),
-    error: (msg, fields) => void lines.push({ level: 'error', msg, fields }),
-    child: () => logger,
-  };
-  return logger;
-}
+const capturingLogger = () => recordingLogger();
 
 const b64url = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
 

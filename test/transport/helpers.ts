@@ -3,7 +3,7 @@
 
 import * as net from 'node:net';
 import { EntryType, MessageType, type Message } from '../../src/raft/index.js';
-import type { Logger, LogFields } from '../../src/pkg/logger.js';
+import { recordingLogger, type LogLine } from '../support/recording-logger.js';
 import { PeerTransport, type SocketFactory, type TransportLimits } from '../../src/transport/index.js';
 import { ByteQueue } from '../../src/transport/byte-queue.js';
 import { HELLO_BYTES, Verdict, decodeHello, encodeVerdict } from '../../src/transport/wire.js';
@@ -19,22 +19,7 @@ export const FAST_LIMITS: Partial<TransportLimits> = {
   snapshotIdleTimeoutMs: 5_000,
 };
 
-export interface LogLine {
-  level: string;
-  msg: string;
-  fields: LogFields | undefined;
-}
-
-export function recordingLogger(lines: LogLine[]): Logger {
-  const logger: Logger = {
-    debug: (msg, fields) => lines.push({ level: 'debug', msg, fields }),
-    info: (msg, fields) => lines.push({ level: 'info', msg, fields }),
-    warn: (msg, fields) => lines.push({ level: 'warn', msg, fields }),
-    error: (msg, fields) => lines.push({ level: 'error', msg, fields }),
-    child: () => logger,
-  };
-  return logger;
-}
+export { recordingLogger, type LogLine };
 
 /** A transport plus everything its hooks reported. */
 export interface Member {
