@@ -7,26 +7,13 @@ import type {
   RequestOp,
   TxnRequest,
 } from '../../../src/server/apply/index.js';
+import { rangeRequest as buildRangeRequest } from '../../../src/server/concurrency/requests.js';
 
 export const bytes = (text: string): Buffer => Buffer.from(text, 'latin1');
 
+/** A range with every field at its default (the member's own builder, with a text key). */
 export function rangeRequest(key: string, fields: Partial<RangeRequest> = {}): RangeRequest {
-  return {
-    key: bytes(key),
-    range_end: Buffer.alloc(0),
-    limit: 0,
-    revision: 0,
-    sort_order: 0,
-    sort_target: 0,
-    serializable: false,
-    keys_only: false,
-    count_only: false,
-    min_mod_revision: 0,
-    max_mod_revision: 0,
-    min_create_revision: 0,
-    max_create_revision: 0,
-    ...fields,
-  };
+  return buildRangeRequest(bytes(key), fields);
 }
 
 export function putRequest(key: string, value: string, fields: Partial<PutRequest> = {}): PutRequest {
