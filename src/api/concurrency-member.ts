@@ -3,6 +3,7 @@
 // as the caller. A learner refuses them, as its linearizable reads are refused;
 // requests are checked as the KV service checks them.
 
+import type { LeaseId } from '../lease/index.js';
 import type { EtcdServer } from '../server/etcd-server.js';
 import { asClientError, type ConcurrencyKv, type OperationContext } from '../server/concurrency/index.js';
 import { membershipErrors } from '../server/membership/errors.js';
@@ -21,7 +22,7 @@ export function memberConcurrencyKv(server: EtcdServer): ConcurrencyKv {
     txn: async (request, caller) => (refuseOnLearner(), validateTxnRequest(request, server.config.maxTxnOps), server.txn(request, caller)),
     async grantLease(ttlSeconds, caller) {
       refuseOnLearner();
-      let id = 0;
+      let id: LeaseId = 0;
       for (let attempt = 0; id === 0 && attempt < 100; attempt++) id = server.newLeaseId();
       if (id === 0) throw new Error('no lease ID available');
       const granted = await server.grantLease({ ID: id, TTL: ttlSeconds }, caller);

@@ -12,10 +12,11 @@ import { unary } from './unary.js';
 import { toGrpcError } from './errors.js';
 import type { Callers } from './callers.js';
 import { memberConcurrencyKv, operationContext } from './concurrency-member.js';
+import type { LeaseId } from '../lease/index.js';
 
 interface CampaignRequest {
   name: Buffer;
-  lease: number;
+  lease: LeaseId;
   value: Buffer;
 }
 

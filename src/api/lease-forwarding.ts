@@ -5,6 +5,7 @@
 // (tokens, simple ones included, are valid on every member), and renewals
 // of different tokens travel on different streams.
 
+import type { LeaseId } from '../lease/index.js';
 import * as grpc from '@grpc/grpc-js';
 import { LeaseNotFoundError, type LeaseStatus } from '../lease/index.js';
 import { serverErrors } from '../server/errors.js';
@@ -26,7 +27,7 @@ export class LeaseForwarding {
   ) {}
 
   /** The leader's answer: the new TTL, or LeaseNotFoundError for a lease it does not hold. */
-  renew(id: number, token = ''): Promise<number> {
+  renew(id: LeaseId, token = ''): Promise<number> {
     let stream = this.streams.get(token);
     if (stream === undefined || stream.broken) {
       const opened = this.forwarding.duplex('Lease', 'LeaseKeepAlive', metadataWithToken(token));
@@ -39,7 +40,7 @@ export class LeaseForwarding {
     return stream.renew(id);
   }
 
-  async timeToLive(id: number, withKeys: boolean, token = ''): Promise<LeaseStatus> {
+  async timeToLive(id: LeaseId, withKeys: boolean, token = ''): Promise<LeaseStatus> {
     const response = await this.forwarding.unary<{ ID: string; TTL: string; grantedTTL: string; keys: Buffer[] }>(
       'Lease',
       'LeaseTimeToLive',
@@ -89,7 +90,7 @@ class ForwardedKeepAlives {
     stream.on('close', () => broken());
   }
 
-  renew(id: number): Promise<number> {
+  renew(id: LeaseId): Promise<number> {
     return new Promise((resolve, reject) => {
       const key = String(id);
       const timer = setTimeout(() => this.settle(key, (renewal) => renewal.reject(serverErrors.timeout()), renewal), this.timeoutMs);

@@ -9,6 +9,7 @@ import type { CallIdentity } from './callers.js';
 import { LeaseNotFoundError, type LeaseStatus } from '../lease/index.js';
 import { toGrpcError } from './errors.js';
 import { unary } from './unary.js';
+import type { LeaseId } from '../lease/index.js';
 
 export interface LeaseResponseHeader {
   cluster_id: number | string;
@@ -19,18 +20,18 @@ export interface LeaseResponseHeader {
 
 export interface LeaseGrantRequest {
   TTL: number;
-  ID: number;
+  ID: LeaseId;
 }
 
 export interface LeaseGrantResponse {
   header: LeaseResponseHeader;
-  ID: number;
+  ID: LeaseId;
   TTL: number;
   error: string;
 }
 
 export interface LeaseRevokeRequest {
-  ID: number;
+  ID: LeaseId;
 }
 
 export interface LeaseRevokeResponse {
@@ -38,28 +39,28 @@ export interface LeaseRevokeResponse {
 }
 
 interface LeaseKeepAliveRequest {
-  ID: number;
+  ID: LeaseId;
 }
 
 interface LeaseKeepAliveResponse {
   header: LeaseResponseHeader;
-  ID: number;
+  ID: LeaseId;
   TTL: number;
 }
 
 interface LeaseTimeToLiveRequest {
-  ID: number;
+  ID: LeaseId;
   keys: boolean;
 }
 
 /** What the service needs from the member. */
 export interface LeaseServiceDeps {
   /**
-   * A server-chosen lease ID for a grant with ID 0: below 2^53 (IDs are JS numbers)
-   * and, if possible, unused; e.g. `leaseIdFromRequestId(requestIds.nextId())`.
+   * A server-chosen lease ID for a grant with ID 0 (63 bits, as etcd's) and,
+   * if possible, unused; e.g. `leaseIdFromRequestId(requestIds.nextId())`.
    * 0 means "none this time": the service asks again.
    */
-  newLeaseId(): number;
+  newLeaseId(): LeaseId;
   /** Proposes an InternalRaftRequest{lease_grant} and resolves with its applied response, header included. */
   proposeLeaseGrant(request: LeaseGrantRequest, caller?: AuthInfo): Promise<LeaseGrantResponse>;
   /** Proposes an InternalRaftRequest{lease_revoke} and resolves with its applied response, header included. */
@@ -67,19 +68,19 @@ export interface LeaseServiceDeps {
   /** Who a call runs as (undefined with auth off); throws for a bad token. */
   callerOf?(call: CallIdentity): AuthInfo | undefined;
   /** Throws unless `caller` may keep the lease's keys alive (write them). */
-  checkRenew?(id: number, caller: AuthInfo | undefined): void;
+  checkRenew?(id: LeaseId, caller: AuthInfo | undefined): void;
   /** Throws unless `caller` may read every key of these leases. */
-  checkKeysReadable?(ids: readonly number[], caller: AuthInfo | undefined): void;
+  checkKeysReadable?(ids: readonly LeaseId[], caller: AuthInfo | undefined): void;
   /**
    * Renews on the leader and returns the TTL: wait for the applied index, then
    * `lessor.renew(id)`; on a follower (NotPrimaryError) forward to the leader.
    * Rejects with LeaseNotFoundError for an unknown or revoked lease.
    */
-  renew(id: number, call?: CallIdentity): Promise<number>;
+  renew(id: LeaseId, call?: CallIdentity): Promise<number>;
   /** The leader lessor's `timeToLive(id, withKeys)` after waiting for the applied index; forwards on a follower. */
-  timeToLive(id: number, withKeys: boolean, call?: CallIdentity): Promise<LeaseStatus>;
+  timeToLive(id: LeaseId, withKeys: boolean, call?: CallIdentity): Promise<LeaseStatus>;
   /** `lessor.leaseIds()`. */
-  leaseIds(): number[];
+  leaseIds(): LeaseId[];
   /** A response header at the store's current revision. */
   header(): LeaseResponseHeader;
 }

@@ -9,10 +9,11 @@ import { lock, unlock } from '../server/concurrency/index.js';
 import { unary } from './unary.js';
 import type { Callers } from './callers.js';
 import { memberConcurrencyKv, operationContext } from './concurrency-member.js';
+import type { LeaseId } from '../lease/index.js';
 
 interface LockRequest {
   name: Buffer;
-  lease: number;
+  lease: LeaseId;
 }
 
 interface UnlockRequest {

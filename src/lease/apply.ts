@@ -4,18 +4,19 @@
 // Errors are thrown with etcd's texts; the server hands them to the waiting client.
 
 import type { KeyDeleteTxn, LeaseCheckpointRequest, Lessor } from './lessor.js';
+import type { LeaseId } from './lease-id.js';
 
 export interface LeaseGrantRequest {
-  ID: number;
+  ID: LeaseId;
   TTL: number;
 }
 
 export interface LeaseRevokeRequest {
-  ID: number;
+  ID: LeaseId;
 }
 
 export interface LeaseGrantResult {
-  ID: number;
+  ID: LeaseId;
   TTL: number;
   error: string;
 }

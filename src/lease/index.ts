@@ -18,3 +18,4 @@ export { LeaseError, LeaseNotFoundError, LeaseExistsError, LeaseTtlTooLargeError
 export { maxLeaseTtlSeconds, minLeaseTtlSeconds, leaseIdFromRequestId } from './limits.js';
 export { encodeLeaseKey, decodeLeaseKey, encodeLeaseRecord, decodeLeaseRecord, type LeaseRecord } from './lease-record.js';
 export { LeaseUpkeep, type LeaseUpkeepOptions, defaultRevokesPerTick, defaultMaxPendingRevokes } from './lease-upkeep.js';
+export { type LeaseId, noLease, formatLeaseId, compareLeaseIds } from './lease-id.js';

@@ -3,22 +3,24 @@
 // bounded by the number of leases. Equal times order by ID so that every run,
 // and every member, sees the same order.
 
+import type { LeaseId } from './lease-id.js';
+
 interface QueueEntry {
-  readonly id: number;
+  readonly id: LeaseId;
   timeMs: number;
   position: number;
 }
 
 export class LeaseQueue {
   private readonly heap: QueueEntry[] = [];
-  private readonly entriesById = new Map<number, QueueEntry>();
+  private readonly entriesById = new Map<LeaseId, QueueEntry>();
 
   get size(): number {
     return this.heap.length;
   }
 
   /** Inserts the lease, or moves its entry to `timeMs`. O(log n). */
-  registerOrUpdate(id: number, timeMs: number): void {
+  registerOrUpdate(id: LeaseId, timeMs: number): void {
     const existing = this.entriesById.get(id);
     if (existing !== undefined) {
       existing.timeMs = timeMs;
@@ -32,7 +34,7 @@ export class LeaseQueue {
   }
 
   /** Removes the lease's entry if there is one. O(log n). */
-  remove(id: number): void {
+  remove(id: LeaseId): void {
     const entry = this.entriesById.get(id);
     if (entry === undefined) return;
     this.entriesById.delete(id);
@@ -44,18 +46,18 @@ export class LeaseQueue {
   }
 
   /** The entry with the earliest time, if any. */
-  peek(): { readonly id: number; readonly timeMs: number } | undefined {
+  peek(): { readonly id: LeaseId; readonly timeMs: number } | undefined {
     return this.heap[0];
   }
 
   /** Removes and returns the earliest entry. */
-  pop(): { readonly id: number; readonly timeMs: number } | undefined {
+  pop(): { readonly id: LeaseId; readonly timeMs: number } | undefined {
     const first = this.heap[0];
     if (first !== undefined) this.remove(first.id);
     return first;
   }
 
-  has(id: number): boolean {
+  has(id: LeaseId): boolean {
     return this.entriesById.has(id);
   }
 

@@ -3,23 +3,24 @@
 // leasepb.Lease protobuf {ID = 1, TTL = 2, RemainingTTL = 3}, all int64 varints.
 // Keeping etcd's format keeps backend snapshots exchangeable with real etcd.
 
+import { int64FromBigInt, int64ToUint64, type Int64 } from '../pkg/int64.js';
+import type { LeaseId } from './lease-id.js';
+
 export interface LeaseRecord {
-  readonly id: number;
+  readonly id: LeaseId;
   readonly ttlSeconds: number;
   /** Last checkpointed remaining TTL; 0 means none (the full TTL applies). */
   readonly remainingTtlSeconds: number;
 }
 
-const uint64Modulus = 1n << 64n;
-
-export function encodeLeaseKey(id: number): Buffer {
+export function encodeLeaseKey(id: LeaseId): Buffer {
   const key = Buffer.allocUnsafe(8);
-  key.writeBigUInt64BE(BigInt.asUintN(64, BigInt(id)));
+  key.writeBigUInt64BE(int64ToUint64(id));
   return key;
 }
 
-export function decodeLeaseKey(key: Buffer): number {
-  return Number(BigInt.asIntN(64, key.readBigUInt64BE(0)));
+export function decodeLeaseKey(key: Buffer): LeaseId {
+  return int64FromBigInt(key.readBigUInt64BE(0));
 }
 
 export function encodeLeaseRecord(record: LeaseRecord): Buffer {
@@ -32,7 +33,7 @@ export function encodeLeaseRecord(record: LeaseRecord): Buffer {
 }
 
 export function decodeLeaseRecord(value: Buffer): LeaseRecord {
-  let id = 0;
+  let id: LeaseId = 0;
   let ttlSeconds = 0;
   let remainingTtlSeconds = 0;
   let offset = 0;
@@ -44,10 +45,10 @@ export function decodeLeaseRecord(value: Buffer): LeaseRecord {
     if (wireType === 0) {
       const [raw, afterValue] = readVarint(value, offset);
       offset = afterValue;
-      const signed = Number(BigInt.asIntN(64, raw));
+      const signed = int64FromBigInt(raw);
       if (fieldNumber === 1) id = signed;
-      else if (fieldNumber === 2) ttlSeconds = signed;
-      else if (fieldNumber === 3) remainingTtlSeconds = signed;
+      else if (fieldNumber === 2) ttlSeconds = Number(signed);
+      else if (fieldNumber === 3) remainingTtlSeconds = Number(signed);
     } else {
       offset = skipField(value, offset, wireType);
     }
@@ -55,10 +56,10 @@ export function decodeLeaseRecord(value: Buffer): LeaseRecord {
   return { id, ttlSeconds, remainingTtlSeconds };
 }
 
-function appendInt64Field(bytes: number[], fieldNumber: number, value: number): void {
+function appendInt64Field(bytes: number[], fieldNumber: number, value: Int64): void {
   if (value === 0) return;
   appendVarint(bytes, BigInt(fieldNumber << 3));
-  appendVarint(bytes, (BigInt(value) + uint64Modulus) % uint64Modulus);
+  appendVarint(bytes, int64ToUint64(value));
 }
 
 function appendVarint(bytes: number[], value: bigint): void {

@@ -5,11 +5,12 @@
 // holds no timer and reads no clock itself.
 
 import type { LeaseCheckpointRequest, Lessor } from './lessor.js';
+import type { LeaseId } from './lease-id.js';
 
 export interface LeaseUpkeepOptions {
   readonly lessor: Lessor;
   /** Proposes LeaseRevoke{ID} through Raft; resolves once applied (or rejects). */
-  readonly proposeRevoke: (id: number) => Promise<unknown>;
+  readonly proposeRevoke: (id: LeaseId) => Promise<unknown>;
   /** Proposes a LeaseCheckpointRequest through Raft; omit to disable checkpoints. */
   readonly proposeCheckpoint?: (request: LeaseCheckpointRequest) => Promise<unknown>;
   /** Expired leases taken per tick (etcd: half its revoke rate of 1000/s per 500 ms tick). */
@@ -25,8 +26,8 @@ export const defaultMaxPendingRevokes = 16;
 
 export class LeaseUpkeep {
   /** Expired leases waiting for a free proposal slot; at most revokesPerTick. */
-  private readonly revokeQueue: number[] = [];
-  private readonly pendingRevokes = new Set<number>();
+  private readonly revokeQueue: LeaseId[] = [];
+  private readonly pendingRevokes = new Set<LeaseId>();
   private checkpointInFlight = false;
   private readonly revokesPerTick: number;
   private readonly maxPendingRevokes: number;

@@ -1,6 +1,8 @@
 // One lease: its TTL, where it stands in time (only on the primary lessor), and
 // the keys attached to it.
 
+import type { LeaseId } from './lease-id.js';
+
 /** Expiry of a lease on a lessor that is not the primary: never. */
 export const foreverMs = Number.POSITIVE_INFINITY;
 
@@ -18,7 +20,7 @@ export class Lease {
   private revoked = false;
 
   constructor(
-    readonly id: number,
+    readonly id: LeaseId,
     /** Granted TTL (after the minimum-TTL rule). */
     readonly ttlSeconds: number,
     /** Last checkpointed remaining TTL; 0: none, the full TTL applies. */

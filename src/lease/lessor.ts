@@ -11,11 +11,12 @@ import { foreverMs, Lease } from './lease.js';
 import { decodeLeaseKey, decodeLeaseRecord, encodeLeaseKey, encodeLeaseRecord } from './lease-record.js';
 import { LeaseQueue } from './lease-queue.js';
 import { maxLeaseTtlSeconds } from './limits.js';
+import { compareLeaseIds, type LeaseId } from './lease-id.js';
 import type { MetricsHooks } from '../pkg/metrics-hooks.js';
 
 /** One checkpoint of a LeaseCheckpointRequest, in the wire's field names. */
 export interface LeaseCheckpoint {
-  ID: number;
+  ID: LeaseId;
   remaining_TTL: number;
 }
 
@@ -65,7 +66,7 @@ export const maxCheckpointBatchSize = 1000;
 
 /** A lease as listed or inspected. */
 export interface LeaseStatus {
-  readonly id: number;
+  readonly id: LeaseId;
   readonly ttlSeconds: number;
   /** Whole seconds left, truncated as etcd does (may be 0 or negative once expired). */
   readonly remainingSeconds: number;
@@ -73,9 +74,9 @@ export interface LeaseStatus {
 }
 
 export class Lessor {
-  private readonly leasesById = new Map<number, Lease>();
+  private readonly leasesById = new Map<LeaseId, Lease>();
   /** The lease each leased key is attached to, by the key's latin1 string. */
-  private readonly leaseIdByKey = new Map<string, number>();
+  private readonly leaseIdByKey = new Map<string, LeaseId>();
   private readonly expiryQueue = new LeaseQueue();
   private readonly checkpointQueue = new LeaseQueue();
   private demotedSignal: { promise: Promise<void>; resolve: () => void } | undefined;
@@ -133,19 +134,19 @@ export class Lessor {
     return this.options.proposeCheckpoint !== undefined;
   }
 
-  lookup(id: number): Lease | undefined {
+  lookup(id: LeaseId): Lease | undefined {
     return this.leasesById.get(id);
   }
 
   /** The lease `key` is attached to; 0 if none. */
-  leaseOfKey(key: Buffer): number {
+  leaseOfKey(key: Buffer): LeaseId {
     return this.leaseIdByKey.get(key.toString('latin1')) ?? 0;
   }
 
   // ---- applied from the Raft log (every member, same order) ----
 
   /** Grants a lease; the record goes into the backend's current batch. */
-  grant(id: number, ttlSeconds: number): Lease {
+  grant(id: LeaseId, ttlSeconds: number): Lease {
     // etcd answers a grant of ID 0 with "not found"; the server picks an ID before proposing.
     if (id === 0) throw new LeaseNotFoundError();
     if (ttlSeconds > maxLeaseTtlSeconds) throw new LeaseTtlTooLargeError();
@@ -167,7 +168,7 @@ export class Lessor {
    * revision) opened by `openTxn`, and removes the lease from the backend in the same
    * batch. Returns the deleted keys.
    */
-  revoke(id: number, openTxn: () => KeyDeleteTxn): Buffer[] {
+  revoke(id: LeaseId, openTxn: () => KeyDeleteTxn): Buffer[] {
     const lease = this.leasesById.get(id);
     if (lease === undefined) throw new LeaseNotFoundError();
     const keys = lease.sortedKeys();
@@ -191,7 +192,7 @@ export class Lessor {
    * Records a lease's remaining TTL (a LeaseCheckpoint entry); `promote` starts from it.
    * Unknown leases are ignored, as in etcd.
    */
-  checkpoint(id: number, remainingTtlSeconds: number): void {
+  checkpoint(id: LeaseId, remainingTtlSeconds: number): void {
     const lease = this.leasesById.get(id);
     if (lease === undefined) return;
     lease.remainingTtlSeconds = remainingTtlSeconds;
@@ -205,7 +206,7 @@ export class Lessor {
    * leases; on recovery a key may still name a lease revoked before a crash).
    * `keyString` is the key's bytes as a latin1 string.
    */
-  onKeyLeaseChange(keyString: string, oldLeaseId: number, newLeaseId: number): void {
+  onKeyLeaseChange(keyString: string, oldLeaseId: LeaseId, newLeaseId: LeaseId): void {
     if (oldLeaseId !== 0) {
       this.leasesById.get(oldLeaseId)?.detach(keyString);
       if (this.leaseIdByKey.get(keyString) === oldLeaseId) this.leaseIdByKey.delete(keyString);
@@ -258,7 +259,7 @@ export class Lessor {
    * (NotPrimaryError). The server must first wait until its applied index caught up
    * with its commit index, so a just-granted lease is found.
    */
-  async renew(id: number): Promise<number> {
+  async renew(id: LeaseId): Promise<number> {
     const demoted = this.demotedSignal;
     if (demoted === undefined) throw new NotPrimaryError();
     const lease = this.leasesById.get(id);
@@ -284,7 +285,7 @@ export class Lessor {
    * A lease's remaining and granted TTL, and its keys when asked. Only the primary
    * knows the remaining time: NotPrimaryError elsewhere (forward to the leader).
    */
-  timeToLive(id: number, withKeys: boolean): LeaseStatus {
+  timeToLive(id: LeaseId, withKeys: boolean): LeaseStatus {
     const lease = this.leasesById.get(id);
     if (lease === undefined) throw new LeaseNotFoundError();
     if (!this.isPrimary) throw new NotPrimaryError();
@@ -297,9 +298,9 @@ export class Lessor {
   }
 
   /** IDs of all leases, soonest expiry first (ties and non-primary: by ID). */
-  leaseIds(): number[] {
+  leaseIds(): LeaseId[] {
     return [...this.leasesById.values()]
-      .sort((a, b) => a.expiresAtMs - b.expiresAtMs || a.id - b.id)
+      .sort((a, b) => a.expiresAtMs - b.expiresAtMs || compareLeaseIds(a.id, b.id))
       .map((lease) => lease.id);
   }
 
@@ -309,8 +310,8 @@ export class Lessor {
    * revoke has not been applied by then (e.g. the proposal was lost). etcd calls this
    * every 500 ms with limit 500 (half its revoke rate of 1000/s). Empty unless primary.
    */
-  expiredLeases(limit: number): number[] {
-    const expired: number[] = [];
+  expiredLeases(limit: number): LeaseId[] {
+    const expired: LeaseId[] = [];
     if (!this.isPrimary) return expired;
     const nowMs = this.nowMs();
     // Each turn either pops an entry or re-registers one past now, so this ends
@@ -379,7 +380,7 @@ export class Lessor {
    * rate expire per second.
    */
   private spreadExpiries(nowMs: number, extendMs: number): void {
-    const leases = [...this.leasesById.values()].sort((a, b) => a.expiresAtMs - b.expiresAtMs || a.id - b.id);
+    const leases = [...this.leasesById.values()].sort((a, b) => a.expiresAtMs - b.expiresAtMs || compareLeaseIds(a.id, b.id));
     const targetExpiriesPerSecond = Math.floor((3 * this.leaseRevokeRatePerSecond) / 4);
     let baseWindowMs = leases[0]!.remainingMs(nowMs);
     let nextWindowMs = baseWindowMs + 1000;

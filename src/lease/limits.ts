@@ -1,5 +1,8 @@
 // Numeric rules of etcd's lessor: TTL bounds and lease IDs.
 
+import { int64FromBigInt } from '../pkg/int64.js';
+import type { LeaseId } from './lease-id.js';
+
 /** etcd's lease.MaxLeaseTTL: a grant with a larger TTL fails. */
 export const maxLeaseTtlSeconds = 9_000_000_000;
 
@@ -15,17 +18,14 @@ export function minLeaseTtlSeconds(electionTimeoutMs: number, heartbeatIntervalM
   return Math.ceil(minTtlMs / 1000);
 }
 
-// 2^53 - 1: lease IDs travel as JS numbers (proto-loader's `longs: Number`).
-const safeIdMask = (1n << 53n) - 1n;
+const positiveInt64Mask = (1n << 63n) - 1n;
 
 /**
  * A server-chosen lease ID derived from a request ID, as etcd does with
- * `reqIDGen.Next() & (2^63 - 1)`, but masked to 53 bits so the ID is exact as a JS
- * number. Returns 0 (meaning: take the next request ID) in the rare case the mask
- * leaves nothing. The mask drops the high bits of the member part of request IDs,
- * so IDs chosen by different members can collide; the grant then fails with "lease
- * already exists" and the client retries, the same outcome as etcd's rarer collisions.
+ * `reqIDGen.Next() & (2^63 - 1)`: positive, and unique across members because a
+ * request ID starts with the proposing member's id bits. Returns 0 (meaning:
+ * take the next request ID) in the rare case the mask leaves nothing.
  */
-export function leaseIdFromRequestId(requestId: bigint): number {
-  return Number(requestId & safeIdMask);
+export function leaseIdFromRequestId(requestId: bigint): LeaseId {
+  return int64FromBigInt(requestId & positiveInt64Mask);
 }

@@ -1,4 +1,5 @@
 import type { Revision } from './revision.js';
+import type { Int64 } from '../pkg/int64.js';
 
 /**
  * One life of a key: from its creation to its deletion (the last revision of a
@@ -57,7 +58,7 @@ export class KeyIndex {
    * that ever received a heap number (a lease id decoded from protobuf is one, even
    * when it is 0) turns "double", and then every KeyIndex carries a 16-byte box.
    */
-  private leaseId: number | undefined = undefined;
+  private leaseId: Int64 | undefined = undefined;
   /** The key's last revision (a put, or the tombstone when not live); 0/0 before the first put. */
   private modifiedMain = 0;
   private modifiedSub = 0;
@@ -76,11 +77,11 @@ export class KeyIndex {
   constructor(readonly keyString: string) {}
 
   /** Lease of the live revision (0: none or not live); saves a backend read on every put. */
-  get lease(): number {
+  get lease(): Int64 {
     return this.leaseId ?? 0;
   }
 
-  set lease(lease: number) {
+  set lease(lease: Int64) {
     this.leaseId = lease === 0 ? undefined : lease;
   }
 

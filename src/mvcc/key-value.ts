@@ -1,3 +1,5 @@
+import { int64FromBigInt, int64ToUint64, type Int64 } from '../pkg/int64.js';
+
 /**
  * A key's value at one revision. Field names follow etcd's mvccpb.KeyValue as
  * @grpc/proto-loader presents it (keepCase, longs as numbers, bytes as Buffer), so the
@@ -9,7 +11,8 @@ export interface KeyValue {
   mod_revision: number;
   version: number;
   value: Buffer;
-  lease: number;
+  /** Exact over 64 bits: a bigint beyond 2^53 (pkg/int64.ts). */
+  lease: Int64;
 }
 
 // The stored value of a revision is the protobuf encoding of mvccpb.KeyValue, as in
@@ -32,7 +35,7 @@ export function encodeKeyValue(keyValue: KeyValue): Buffer {
     varintFieldSize(keyValue.mod_revision) +
     varintFieldSize(keyValue.version) +
     lengthDelimitedSize(keyValue.value.length) +
-    varintFieldSize(keyValue.lease);
+    int64FieldSize(keyValue.lease);
   const out = Buffer.allocUnsafe(size);
   let offset = 0;
   offset = writeBytesField(out, offset, keyTag, keyValue.key);
@@ -40,7 +43,7 @@ export function encodeKeyValue(keyValue: KeyValue): Buffer {
   offset = writeVarintField(out, offset, modRevisionTag, keyValue.mod_revision);
   offset = writeVarintField(out, offset, versionTag, keyValue.version);
   offset = writeBytesField(out, offset, valueTag, keyValue.value);
-  offset = writeVarintField(out, offset, leaseTag, keyValue.lease);
+  offset = writeInt64Field(out, offset, leaseTag, keyValue.lease);
   if (offset !== size) throw new Error(`KeyValue encoding size mismatch ${offset} != ${size}`);
   return out;
 }
@@ -50,11 +53,11 @@ export function decodeKeyValue(bytes: Buffer): KeyValue {
   const keyValue: KeyValue = { key: emptyBuffer, create_revision: 0, mod_revision: 0, version: 0, value: emptyBuffer, lease: 0 };
   let offset = 0;
   while (offset < bytes.length) {
-    const [tag, afterTag] = readVarint(bytes, offset);
+    const [tag, afterTag] = readSmallVarint(bytes, offset);
     offset = afterTag;
     const wireType = tag & 7;
     if (wireType === 2) {
-      const [length, afterLength] = readVarint(bytes, offset);
+      const [length, afterLength] = readSmallVarint(bytes, offset);
       const end = afterLength + length;
       if (end > bytes.length) throw new Error('truncated KeyValue');
       const field = bytes.subarray(afterLength, end);
@@ -63,10 +66,11 @@ export function decodeKeyValue(bytes: Buffer): KeyValue {
       offset = end;
     } else if (wireType === 0) {
       const [value, afterValue] = readVarint(bytes, offset);
-      if (tag === createRevisionTag) keyValue.create_revision = value;
-      else if (tag === modRevisionTag) keyValue.mod_revision = value;
-      else if (tag === versionTag) keyValue.version = value;
-      else if (tag === leaseTag) keyValue.lease = value;
+      if (tag === leaseTag) keyValue.lease = value;
+      // Revisions and versions stay far below 2^53.
+      else if (tag === createRevisionTag) keyValue.create_revision = Number(value);
+      else if (tag === modRevisionTag) keyValue.mod_revision = Number(value);
+      else if (tag === versionTag) keyValue.version = Number(value);
       offset = afterValue;
     } else if (wireType === 1) {
       offset += 8;
@@ -115,6 +119,29 @@ function writeVarint(out: Buffer, offset: number, value: number): number {
   return offset;
 }
 
+function int64FieldSize(value: Int64): number {
+  if (typeof value === 'number') return varintFieldSize(value);
+  let remaining = int64ToUint64(value);
+  let size = 2;
+  while (remaining >= 128n) {
+    remaining >>= 7n;
+    size++;
+  }
+  return size;
+}
+
+function writeInt64Field(out: Buffer, offset: number, tag: number, value: Int64): number {
+  if (typeof value === 'number') return writeVarintField(out, offset, tag, value);
+  out[offset++] = tag;
+  let remaining = int64ToUint64(value);
+  while (remaining >= 128n) {
+    out[offset++] = Number(remaining & 0x7fn) | 0x80;
+    remaining >>= 7n;
+  }
+  out[offset++] = Number(remaining);
+  return offset;
+}
+
 function writeVarintField(out: Buffer, offset: number, tag: number, value: number): number {
   if (value === 0) return offset;
   out[offset++] = tag;
@@ -129,7 +156,14 @@ function writeBytesField(out: Buffer, offset: number, tag: number, bytes: Buffer
   return offset + bytes.length;
 }
 
-function readVarint(bytes: Buffer, offset: number): [number, number] {
+/** A tag or a length: never beyond 2^53 in a valid record. */
+function readSmallVarint(bytes: Buffer, offset: number): [number, number] {
+  const [value, after] = readVarint(bytes, offset);
+  if (typeof value !== 'number' || value < 0) throw new Error('invalid tag or length in KeyValue');
+  return [value, after];
+}
+
+function readVarint(bytes: Buffer, offset: number): [Int64, number] {
   let value = 0;
   let multiplier = 1;
   for (let index = 0; index < 10; index++) {
@@ -145,14 +179,14 @@ function readVarint(bytes: Buffer, offset: number): [number, number] {
   throw new Error('varint too long in KeyValue');
 }
 
-// Varints beyond 2^53 only occur for negative int64 values (e.g. a negative lease id).
-function readBigVarint(bytes: Buffer, offset: number): [number, number] {
+// Varints beyond 2^53: lease ids (any int64, negative ones in ten bytes).
+function readBigVarint(bytes: Buffer, offset: number): [Int64, number] {
   let value = 0n;
   let shift = 0n;
   for (let index = 0; index < 10; index++) {
     const byte = bytes[offset++]!;
     value |= BigInt(byte & 0x7f) << shift;
-    if (byte < 0x80) return [Number(BigInt.asIntN(64, value)), offset];
+    if (byte < 0x80) return [int64FromBigInt(value), offset];
     shift += 7n;
   }
   throw new Error('varint too long in KeyValue');

@@ -9,6 +9,7 @@ import { TreeIndex, type RangeEnd } from './tree-index.js';
 import { CompactionRunner, type Compaction } from './compaction.js';
 import type { MetricsHooks } from '../pkg/metrics-hooks.js';
 import { WriteTxn } from './write-txn.js';
+import type { Int64 } from '../pkg/int64.js';
 
 export interface RangeOptions {
   /** Revision to read at; 0 or absent: the current revision. */
@@ -40,7 +41,7 @@ export interface KVStoreOptions {
    * key comes as the latin1 string of its bytes, the string the index holds (a lessor
    * that keeps it shares it instead of holding another copy per leased key).
    */
-  readonly onKeyLeaseChange?: (keyString: string, oldLease: number, newLease: number) => void;
+  readonly onKeyLeaseChange?: (keyString: string, oldLease: Int64, newLease: Int64) => void;
   /** Counts of each write transaction's operations, and compaction progress, for metrics. */
   readonly metrics?: Pick<MetricsHooks, 'mvccTxn' | 'compactionStep' | 'compactionDone'>;
 }

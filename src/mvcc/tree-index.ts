@@ -1,6 +1,7 @@
 import sortedBtree from 'sorted-btree';
 import { KeyIndex, type DroppedRevision, type KeyAtRevision } from './key-index.js';
 import type { Revision } from './revision.js';
+import type { Int64 } from '../pkg/int64.js';
 
 // sorted-btree is CommonJS; under Node's ESM its class is the `default` export's `default`.
 const BTree = sortedBtree.default;
@@ -38,7 +39,7 @@ export class TreeIndex {
   }
 
   /** Records a put of `key` at `revision`; returns the key's index. */
-  put(key: Buffer, revision: Revision, lease: number): KeyIndex {
+  put(key: Buffer, revision: Revision, lease: Int64): KeyIndex {
     const keyString = key.toString('latin1');
     let keyIndex = this.tree.get(keyString);
     if (keyIndex === undefined) {

@@ -5,6 +5,7 @@ import type { KeyIndex } from './key-index.js';
 import { encodeRevisionKey, type Revision } from './revision.js';
 import type { KVStore, RangeOptions, RangeResult } from './store.js';
 import { toRangeEnd } from './store.js';
+import type { Int64 } from '../pkg/int64.js';
 
 const emptyBuffer = Buffer.alloc(0);
 
@@ -47,7 +48,7 @@ export class WriteTxn {
   }
 
   /** Puts `value` at `key` with `lease` (0: none); returns the revision of the change. */
-  put(key: Buffer, value: Buffer, lease: number): number {
+  put(key: Buffer, value: Buffer, lease: Int64): number {
     this.assertOpen();
     this.puts++;
     this.putBytes += key.length + value.length;

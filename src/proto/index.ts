@@ -1,7 +1,7 @@
 // Loads the wire contract (the .proto files beside this module's source) once
 // and hands out gRPC service definitions and message codecs. Objects follow
 // one convention everywhere: snake_case field names as in the .proto, int64
-// as JS numbers, enums as numbers, bytes as Buffer, defaults filled in, and a
+// as JS numbers while exact and bigints beyond (pkg/int64.ts), enums as numbers, bytes as Buffer, defaults filled in, and a
 // oneof's name set to the field that is present.
 
 import { fileURLToPath } from 'node:url';
@@ -10,6 +10,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import * as grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
 import { asBuffer } from '../pkg/bytes.js';
+import './exact-int64.js';
 
 // Compiled code lives in dist/src/proto; the .proto files stay in src/proto.
 const here = dirname(fileURLToPath(import.meta.url));

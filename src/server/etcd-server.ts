@@ -18,7 +18,7 @@ import { MemberStorage, type MemberContext } from './member-storage.js';
 import { MemberChanges } from './membership/member-changes.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { StateMachine } from './state-machine.js';
-import { LeaseUpkeep, NotPrimaryError, leaseIdFromRequestId, minLeaseTtlSeconds, type LeaseGrantRequest, type LeaseGrantResult, type LeaseRevokeRequest, type LeaseStatus, type LeaseCheckpointRequest } from '../lease/index.js';
+import { LeaseUpkeep, NotPrimaryError, leaseIdFromRequestId, minLeaseTtlSeconds, type LeaseGrantRequest, type LeaseGrantResult, type LeaseRevokeRequest, type LeaseStatus, type LeaseCheckpointRequest, type LeaseId } from '../lease/index.js';
 import type { WatchableStore } from '../mvcc/watch/index.js';
 import { internalRequestCodec, type InternalRaftRequest } from './internal-request.js';
 import type {
@@ -499,8 +499,8 @@ export class EtcdServer {
 
   // ---- leases: grant and revoke go through Raft; renewals and TTLs are the leader's ----
 
-  /** A server-chosen lease id, below 2^53; 0 means "ask again". */
-  newLeaseId(): number {
+  /** A server-chosen lease id (63 bits); 0 means "ask again". */
+  newLeaseId(): LeaseId {
     return leaseIdFromRequestId(this.requestIds.nextId());
   }
 
@@ -516,20 +516,20 @@ export class EtcdServer {
   }
 
   /** Renewing keeps the lease's keys alive: the caller must be able to write them (etcd's checkLeaseRenew). */
-  checkLeaseRenew(id: number, caller: AuthInfo | undefined): void {
+  checkLeaseRenew(id: LeaseId, caller: AuthInfo | undefined): void {
     if (!this.auth.enabled) return;
     this.requireCaller(caller);
     this.stateMachine.authGuard.checkLeaseKeysWritable(caller, id);
   }
 
   /** Time-to-live with keys, and the lease list, show keys: the caller must be able to read them. */
-  checkLeaseKeysReadable(ids: readonly number[], caller: AuthInfo | undefined): void {
+  checkLeaseKeysReadable(ids: readonly LeaseId[], caller: AuthInfo | undefined): void {
     if (!this.auth.enabled) return;
     this.requireCaller(caller);
     for (const id of ids) this.stateMachine.authGuard.checkLeaseKeysReadable(caller, id);
   }
 
-  async renewLease(id: number): Promise<number> {
+  async renewLease(id: LeaseId): Promise<number> {
     await this.waitUntilAppliedCommitted();
     try {
       return await this.stateMachine.lessor.renew(id);
@@ -538,7 +538,7 @@ export class EtcdServer {
     }
   }
 
-  async leaseTimeToLive(id: number, withKeys: boolean): Promise<LeaseStatus> {
+  async leaseTimeToLive(id: LeaseId, withKeys: boolean): Promise<LeaseStatus> {
     await this.waitUntilAppliedCommitted();
     try {
       return this.stateMachine.lessor.timeToLive(id, withKeys);
@@ -547,7 +547,7 @@ export class EtcdServer {
     }
   }
 
-  leaseIds(): number[] {
+  leaseIds(): LeaseId[] {
     return this.stateMachine.lessor.leaseIds();
   }
 

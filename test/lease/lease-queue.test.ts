@@ -1,9 +1,10 @@
+import type { LeaseId } from '../../src/lease/index.js';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { LeaseQueue } from '../../src/lease/index.js';
 
-function drain(queue: LeaseQueue): number[] {
-  const order: number[] = [];
+function drain(queue: LeaseQueue): LeaseId[] {
+  const order: LeaseId[] = [];
   for (let entry = queue.pop(); entry !== undefined; entry = queue.pop()) order.push(entry.id);
   return order;
 }

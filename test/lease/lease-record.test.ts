@@ -13,6 +13,8 @@ describe('lease record (etcd leasepb.Lease)', () => {
     for (const record of [
       { id: 2 ** 53 - 1, ttlSeconds: 9_000_000_000, remainingTtlSeconds: 42 },
       { id: -7, ttlSeconds: 1, remainingTtlSeconds: 0 },
+      { id: 7587870123987654321n, ttlSeconds: 60, remainingTtlSeconds: 0 },
+      { id: -(2n ** 63n), ttlSeconds: 60, remainingTtlSeconds: 0 },
     ]) {
       assert.deepEqual(decodeLeaseRecord(encodeLeaseRecord(record)), record);
     }
@@ -23,6 +25,8 @@ describe('lease record (etcd leasepb.Lease)', () => {
     assert.equal(encodeLeaseKey(-1).toString('hex'), 'ffffffffffffffff');
     assert.equal(decodeLeaseKey(encodeLeaseKey(-1)), -1);
     assert.equal(decodeLeaseKey(encodeLeaseKey(2 ** 53 - 1)), 2 ** 53 - 1);
+    assert.equal(encodeLeaseKey(7587870123987654321n).toString('hex'), '694d87acee1556b1');
+    assert.equal(decodeLeaseKey(encodeLeaseKey(7587870123987654321n)), 7587870123987654321n);
   });
 });
 
@@ -33,10 +37,11 @@ describe('lease limits', () => {
     assert.equal(minLeaseTtlSeconds(10000, 100), 15);
   });
 
-  it('server-chosen IDs are exact JS numbers', () => {
-    const requestId = (0xabcdn << 48n) | 0x123456789abcn;
-    const id = leaseIdFromRequestId(requestId);
-    assert.ok(Number.isSafeInteger(id) && id > 0);
-    assert.equal(BigInt(id), requestId & ((1n << 53n) - 1n));
+  it('server-chosen IDs are the request ID masked to 63 bits, as etcd chooses them', () => {
+    const requestId = (0x2bcdn << 48n) | 0x123456789abcn;
+    assert.equal(leaseIdFromRequestId(requestId), requestId);
+    assert.equal(leaseIdFromRequestId((0xabcdn << 48n) | 0x123456789abcn), requestId, 'the sign bit is dropped');
+    assert.equal(leaseIdFromRequestId((1n << 63n) | 5n), 5);
+    assert.equal(leaseIdFromRequestId(1n << 63n), 0, '0: ask again');
   });
 });

@@ -1,3 +1,4 @@
+import type { LeaseId } from '../../src/lease/index.js';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { applyLeaseCheckpoint, applyLeaseGrant, applyLeaseRevoke, LeaseUpkeep, type LeaseCheckpointRequest, type Lessor } from '../../src/lease/index.js';
@@ -9,7 +10,7 @@ describe('LeaseUpkeep', () => {
   it(
     'proposes revokes of expired leases, a bounded number at a time, and nothing on a follower',
     withLessor(async ({ lessor, store, clock }) => {
-      const proposals: Array<{ id: number; done: () => void }> = [];
+      const proposals: Array<{ id: LeaseId; done: () => void }> = [];
       const upkeep = new LeaseUpkeep({
         lessor,
         maxPendingRevokes: 2,
@@ -53,7 +54,7 @@ describe('LeaseUpkeep', () => {
     'retries a revoke whose proposal failed after the lessor retry interval',
     withLessor(
       async ({ lessor, clock }) => {
-        const proposed: number[] = [];
+        const proposed: LeaseId[] = [];
         const errors: unknown[] = [];
         const upkeep = new LeaseUpkeep({
           lessor,

@@ -1,3 +1,4 @@
+import type { Int64 } from '../../src/pkg/int64.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -29,6 +30,13 @@ test('KeyValue encoding is mvccpb.KeyValue protobuf and round-trips', () => {
   assert.deepEqual(decodeKeyValue(encodeKeyValue(keyValue)), keyValue);
   const big = { key: bytes('k'), create_revision: 2 ** 52 + 1, mod_revision: 2 ** 53 - 1, version: 9, value: Buffer.alloc(0), lease: -5 };
   assert.deepEqual(decodeKeyValue(encodeKeyValue(big)), big);
+  // Lease ids use all 64 bits (clients choose them; etcd's are 63-bit).
+  for (const lease of [2n ** 53n, 7587870123987654321n, 2n ** 63n - 1n, -(2n ** 63n)]) {
+    const leased = { ...keyValue, lease };
+    assert.deepEqual(decodeKeyValue(encodeKeyValue(leased)), leased, `lease ${lease}`);
+  }
+  // Go's encoding of lease 7587870123987654321: field 6, varint b1 ad d5 f0 ce f5 e1 a6 69.
+  assert.ok(encodeKeyValue({ ...keyValue, lease: 7587870123987654321n }).toString('hex').endsWith('30b1add5f0cef5e1a669'));
   const tombstone = { key: bytes('k'), create_revision: 0, mod_revision: 0, version: 0, value: Buffer.alloc(0), lease: 0 };
   assert.equal(encodeKeyValue(tombstone).toString('hex'), '0a016b');
 });
@@ -141,7 +149,7 @@ test('listeners receive the events of each changing write txn, with prev_kv on r
 
 test('lease changes are reported to the lease hook', withStore(async (fixture) => {
   const changes: string[] = [];
-  const options = { onKeyLeaseChange: (key: string, oldLease: number, newLease: number) => changes.push(`${key}:${oldLease}->${newLease}`) };
+  const options = { onKeyLeaseChange: (key: string, oldLease: Int64, newLease: Int64) => changes.push(`${key}:${oldLease}->${newLease}`) };
   await fixture.reopen(options);
   put(fixture.store, 'a', '1', 7);
   put(fixture.store, 'a', '2', 7);

@@ -4,6 +4,7 @@
 // request header. Reads are checked where they are served (the member's read
 // path) with the same functions.
 
+import type { LeaseId } from '../../lease/index.js';
 import type { AuthInfo } from '../../auth/types.js';
 import type { AuthStore } from '../../auth/auth-store.js';
 import type { Lessor } from '../../lease/index.js';
@@ -41,14 +42,14 @@ export class AuthGuard {
    * whoever may revoke it delete the key: the user must be able to write
    * every key the lease holds (etcd's checkLeasePuts). Admins skip the walk.
    */
-  checkLeaseKeysWritable(info: AuthInfo | undefined, leaseId: number): void {
+  checkLeaseKeysWritable(info: AuthInfo | undefined, leaseId: LeaseId): void {
     const lease = this.lessor.lookup(leaseId);
     if (lease === undefined || this.isAdmin(info)) return;
     for (const key of lease.sortedKeys()) this.auth.isPutPermitted(info, key);
   }
 
   /** READ on every key of the lease (LeaseTimeToLive with keys, LeaseLeases). */
-  checkLeaseKeysReadable(info: AuthInfo | undefined, leaseId: number): void {
+  checkLeaseKeysReadable(info: AuthInfo | undefined, leaseId: LeaseId): void {
     const lease = this.lessor.lookup(leaseId);
     if (lease === undefined || this.isAdmin(info)) return;
     for (const key of lease.sortedKeys()) this.auth.isRangePermitted(info, key, EMPTY);

@@ -1,6 +1,7 @@
 import type { KeyValue } from '../../mvcc/index.js';
 import type { RangeReader } from './range.js';
 import { CompareResult, CompareTarget, type Compare } from './types.js';
+import { compareInt64 } from '../../pkg/int64.js';
 
 const emptyBuffer = Buffer.alloc(0);
 const missingKeyValue: KeyValue = { key: emptyBuffer, create_revision: 0, mod_revision: 0, version: 0, value: emptyBuffer, lease: 0 };
@@ -45,7 +46,7 @@ function compareKeyValue(compare: Compare, kv: KeyValue): boolean {
       order = sign(kv.version - (compare.target_union === 'version' ? (compare.version ?? 0) : 0));
       break;
     case CompareTarget.LEASE:
-      order = sign(kv.lease - (compare.target_union === 'lease' ? (compare.lease ?? 0) : 0));
+      order = compareInt64(kv.lease, compare.target_union === 'lease' ? (compare.lease ?? 0) : 0);
       break;
     default:
       order = 0;

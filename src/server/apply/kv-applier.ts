@@ -1,3 +1,4 @@
+import type { LeaseId } from '../../lease/index.js';
 import { CompactedError, FutureRevisionError, type KVStore, type RangeResult, type WriteTxn } from '../../mvcc/index.js';
 import { applyCompares } from './compare.js';
 import { KeyNotFoundError, LeaseNotFoundError } from './errors.js';
@@ -19,7 +20,7 @@ import {
 
 export interface KVApplierOptions {
   /** Whether a lease id is granted. Until the lessor exists, no lease is. */
-  readonly leaseExists?: (leaseId: number) => boolean;
+  readonly leaseExists?: (leaseId: LeaseId) => boolean;
 }
 
 /** The outcome of a compaction request; the server waits for `done` when `physical`. */
@@ -43,7 +44,7 @@ interface TxnPath {
  * throws has changed nothing.
  */
 export class KVApplier {
-  private readonly leaseExists: (leaseId: number) => boolean;
+  private readonly leaseExists: (leaseId: LeaseId) => boolean;
 
   constructor(
     readonly store: KVStore,

@@ -3,6 +3,7 @@
 // defaults: true, oneofs: true }: snake_case fields, int64 as number, enums as number,
 // bytes as Buffer, and each oneof's name set to the name of the field it holds.
 import type { KeyValue } from '../../mvcc/index.js';
+import type { Int64 } from '../../pkg/int64.js';
 
 export type { KeyValue };
 
@@ -47,7 +48,7 @@ export interface RangeResponse {
 export interface PutRequest {
   key: Buffer;
   value: Buffer;
-  lease: number;
+  lease: Int64;
   prev_kv: boolean;
   ignore_value: boolean;
   ignore_lease: boolean;
@@ -99,7 +100,7 @@ export interface Compare {
   create_revision?: number;
   mod_revision?: number;
   value?: Buffer;
-  lease?: number;
+  lease?: Int64;
 }
 
 export interface TxnRequest {

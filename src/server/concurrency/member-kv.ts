@@ -19,6 +19,7 @@ import type {
   TxnResponse,
 } from '../apply/types.js';
 import { ConcurrencyCanceledError } from './errors.js';
+import type { LeaseId } from '../../lease/index.js';
 
 export interface ConcurrencyKv {
   range(request: RangeRequest, caller?: AuthInfo): Promise<RangeResponse>;
@@ -26,7 +27,7 @@ export interface ConcurrencyKv {
   deleteRange(request: DeleteRangeRequest, caller?: AuthInfo): Promise<DeleteRangeResponse>;
   txn(request: TxnRequest, caller?: AuthInfo): Promise<TxnResponse>;
   /** Grants a lease with a server-chosen id; returns the id. */
-  grantLease(ttlSeconds: number, caller?: AuthInfo): Promise<number>;
+  grantLease(ttlSeconds: number, caller?: AuthInfo): Promise<LeaseId>;
   /** Throws unless the caller may read [key, end) (a watch's permission check). */
   checkWatch(caller: AuthInfo | undefined, key: Buffer, rangeEnd: Buffer): void;
   watchableStore: WatchableStore;

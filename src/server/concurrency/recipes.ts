@@ -9,6 +9,7 @@
 // outside the keys.
 
 import type { AuthInfo } from '../../auth/types.js';
+import type { LeaseId } from '../../lease/index.js';
 import type { KeyValue } from '../../mvcc/index.js';
 import type { ResponseHeader, TxnResponse } from '../apply/types.js';
 import { asClientError, ConcurrencyCanceledError, concurrencyErrors } from './errors.js';
@@ -32,7 +33,7 @@ export interface LeaderKey {
   name: Buffer;
   key: Buffer;
   rev: number;
-  lease: number;
+  lease: LeaseId;
 }
 
 /** One operation of a caller: who it runs as, and the call's cancellation. */
@@ -73,7 +74,7 @@ function electionPrefix(name: Buffer): Buffer {
 }
 
 /** NewSession(WithLease(lease)): the given lease as it is, or, for 0, a new one of 60 s (never kept alive: the servers orphan their sessions). */
-async function sessionLease(kv: ConcurrencyKv, lease: number, context: OperationContext): Promise<number> {
+async function sessionLease(kv: ConcurrencyKv, lease: LeaseId, context: OperationContext): Promise<LeaseId> {
   if (lease !== 0) return lease;
   return clientCall(context, () => kv.grantLease(DEFAULT_SESSION_TTL_SECONDS, context.caller));
 }
@@ -113,7 +114,7 @@ export async function waitDeletes(kv: ConcurrencyKv, prefix: Buffer, maxCreateRe
 
 // ---- mutex.go, as v3lock's Lock and Unlock use it ----
 
-export async function lock(kv: ConcurrencyKv, request: { name: Buffer; lease: number }, context: OperationContext): Promise<{ header: ResponseHeader; key: Buffer }> {
+export async function lock(kv: ConcurrencyKv, request: { name: Buffer; lease: LeaseId }, context: OperationContext): Promise<{ header: ResponseHeader; key: Buffer }> {
   const lease = await sessionLease(kv, request.lease, context);
   const prefix = electionPrefix(request.name);
   const myKey = sessionKey(prefix, lease);
@@ -163,7 +164,7 @@ export async function unlock(kv: ConcurrencyKv, key: Buffer, context: OperationC
 
 export async function campaign(
   kv: ConcurrencyKv,
-  request: { name: Buffer; lease: number; value: Buffer },
+  request: { name: Buffer; lease: LeaseId; value: Buffer },
   context: OperationContext,
 ): Promise<{ header: ResponseHeader; leader: LeaderKey }> {
   const lease = await sessionLease(kv, request.lease, context);

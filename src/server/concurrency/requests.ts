@@ -2,6 +2,8 @@
 // OpGet/OpPut/OpDelete, Compare, WithPrefix, WithFirstCreate, ...), as the
 // member's request objects.
 
+import type { LeaseId } from '../../lease/index.js';
+import { int64ToBigInt } from '../../pkg/int64.js';
 import {
   CompareResult,
   CompareTarget,
@@ -64,7 +66,7 @@ export function lastCreateBeforeRequest(prefix: Buffer, maxCreateRevision: numbe
   });
 }
 
-export function putRequest(key: Buffer, value: Buffer, lease: number): PutRequest {
+export function putRequest(key: Buffer, value: Buffer, lease: LeaseId): PutRequest {
   return { key, value, lease, prev_kv: false, ignore_value: false, ignore_lease: false };
 }
 
@@ -91,7 +93,7 @@ export const op = {
 };
 
 /** fmt.Sprintf("%s%x", prefix, leaseID): the session's key under a prefix. */
-export function sessionKey(prefix: Buffer, lease: number): Buffer {
-  const hex = lease < 0 ? '-' + (-lease).toString(16) : lease.toString(16);
+export function sessionKey(prefix: Buffer, lease: LeaseId): Buffer {
+  const hex = lease < 0 ? '-' + (-int64ToBigInt(lease)).toString(16) : lease.toString(16);
   return Buffer.concat([prefix, Buffer.from(hex)]);
 }

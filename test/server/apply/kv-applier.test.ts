@@ -23,7 +23,7 @@ function withApplier(run: (applier: KVApplier, store: KVStore) => void | Promise
     const backend = Backend.open(directory);
     const store = KVStore.open(backend);
     try {
-      await run(new KVApplier(store, { leaseExists: (id) => leases.includes(id) }), store);
+      await run(new KVApplier(store, { leaseExists: (id) => leases.includes(id as number) }), store);
     } finally {
       store.close();
       await backend.close();
