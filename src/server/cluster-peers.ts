@@ -4,6 +4,7 @@
 // metadata only; the database copy and the member table are attached here,
 // off the Ready loop, before the message leaves.
 
+import type * as net from 'node:net';
 import { MessageType, type Message } from '../raft/types.js';
 import { PeerTransport, listenAddressOf, sourceAddressFor, type SocketFactory } from '../transport/index.js';
 import type { Logger } from '../pkg/logger.js';
@@ -25,6 +26,8 @@ export interface ClusterPeersHooks {
   onSnapshotStatus(raftId: number, delivered: boolean): void;
   /** The leader's current database copy and member table, for a snapshot message. */
   snapshotData(): Promise<SnapshotData>;
+  /** Serves peer-port connections that speak HTTP (membership/peer-http.ts). */
+  peerHttp?: (socket: net.Socket, head: Buffer) => void;
 }
 
 export class ClusterPeers {
@@ -70,6 +73,7 @@ export class ClusterPeers {
       onUnreachable: (peerId) => hooks.onUnreachable(peerId),
       onSnapshotStatus: (peerId, delivered) => hooks.onSnapshotStatus(peerId, delivered),
       logger: logger.child('rafthttp/transport.go'),
+      ...(hooks.peerHttp === undefined ? {} : { httpHandler: hooks.peerHttp }),
     });
   }
 

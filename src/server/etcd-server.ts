@@ -6,7 +6,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../pkg/logger.js';
-import { requestTimeoutMs, type MemberConfig } from './config.js';
+import { ETCD_API_VERSION, ETCD_CLUSTER_VERSION, requestTimeoutMs, type MemberConfig } from './config.js';
+import { peerHttpHandler } from './membership/peer-http.js';
 import { ConfChangeType, ProposalDroppedError, Role, type Entry, type SoftState, type Ready, type Snapshot } from '../raft/types.js';
 import { RaftLoop } from './raft-loop.js';
 import { WaitRegistry } from './wait.js';
@@ -35,7 +36,7 @@ import type {
   ResponseHeader,
 } from './apply/index.js';
 import type { MemberRecord } from './membership/member-record.js';
-import { computeMemberId, formatId, raftIdOf, urlString } from './membership/ids.js';
+import { formatId, raftIdOf } from './membership/ids.js';
 import { ClusterPeers } from './cluster-peers.js';
 import { ProposalChannel } from './proposal-channel.js';
 import { EntryApplier } from './entry-applier.js';
@@ -180,6 +181,11 @@ export class EtcdServer {
           this.loop.schedule();
         },
         snapshotData: async () => ({ members: this.storage.snapshotMembers(), database: await this.stateMachine.exportDatabase() }),
+        peerHttp: peerHttpHandler({
+          clusterId: () => this.storage.clusterId,
+          members: () => this.storage.members(),
+          versions: { etcdserver: ETCD_API_VERSION, etcdcluster: ETCD_CLUSTER_VERSION },
+        }),
       },
       logger,
       { metrics, heartbeatIntervalMs: config.heartbeatIntervalMs, isLeader: () => this.isLeader },
@@ -296,12 +302,9 @@ export class EtcdServer {
     await server.peers.start();
     server.peers.syncMembers(storage.members());
     // A member joining a running cluster learns the membership from the log;
-    // until then it answers the members named in --initial-cluster.
+    // until then it answers the members the cluster told it of.
     if (storage.members().length === 0) {
-      for (const urls of config.initialCluster.values()) {
-        const peerUrls = urls.map(urlString);
-        server.peers.addOrUpdate(computeMemberId(peerUrls, config.initialClusterToken), peerUrls);
-      }
+      for (const member of storage.joinedClusterMembers) server.peers.addOrUpdate(member.id, member.peerUrls);
     }
     server.loop.startTicking(config.heartbeatIntervalMs);
     // etcd's lessor checks for expired leases every 500 ms; only the leader acts.

@@ -9,7 +9,8 @@ import type { MemberConfig } from './config.js';
 import { mkdir } from 'node:fs/promises';
 import { WriteAheadLog, WalNotFoundError, type OpenedLog, type WalObserver } from '../wal/index.js';
 import { forceNewClusterLog } from './force-new-cluster.js';
-import { awaitClusterIdFromPeer, listenAddressOf, type SocketFactory } from '../transport/index.js';
+import type { SocketFactory } from '../transport/index.js';
+import { findSelf, getClusterFromRemotePeers } from './membership/remote-cluster.js';
 import { readSnapshots, writeSnapshot, type SnapshotRecord, type SnapshotMember } from './snapshot-files.js';
 import { RawNode, MemoryStorage, decodeConfChange, encodeConfChange } from '../raft/index.js';
 import { ConfChangeType, type Entry, type Ready, type SnapshotMetadata } from '../raft/types.js';
@@ -18,6 +19,8 @@ import type { MemberRecord } from './membership/member-record.js';
 import type { MemberAttributesRequest } from './internal-request.js';
 
 const EMPTY = new Uint8Array(0);
+/** How long a joining member keeps asking the others for the member table before it gives up. */
+const JOIN_GIVE_UP_MS = 60_000;
 
 interface WalMetadata {
   memberId: string;
@@ -44,6 +47,12 @@ export interface AppliedMemberChange {
 export class MemberStorage {
   private readonly memberTable = new Map<bigint, MemberRecord>();
   private readonly raftIdToMemberId = new Map<number, bigint>();
+
+  /**
+   * The members a joining member was told of (GET /members), to reach until
+   * the log brings the member table; empty otherwise.
+   */
+  joinedClusterMembers: readonly MemberRecord[] = [];
 
   private constructor(
     readonly memberId: bigint,
@@ -171,9 +180,9 @@ export class MemberStorage {
 
   /**
    * A member added to a running cluster starts with an empty log; the leader
-   * sends it the log (or a snapshot), membership included. Its id derives
-   * from its peer URLs as MemberAdd derived it; the cluster id comes from
-   * the first peer that contacts it.
+   * sends it the log (or a snapshot), membership included. It learns its id
+   * and the cluster id from the other members (GET /members on their peer
+   * URLs), since whoever ran MemberAdd chose the id.
    */
   private static async join(
     config: MemberConfig,
@@ -185,22 +194,31 @@ export class MemberStorage {
     walObserver: WalObserver,
   ): Promise<MemberStorage> {
     const ownPeerUrls = config.initialCluster.get(config.name)!.map(urlString);
-    const memberId = computeMemberId(ownPeerUrls, config.initialClusterToken);
-    const listenUrl = config.listenPeerUrls[0]!;
+    const otherPeerUrls = [...config.initialCluster.entries()].filter(([name]) => name !== config.name).flatMap(([, urls]) => urls.map(urlString));
     const walLogger = logger.child('etcdserver/storage.go');
-    walLogger.info('waiting for the existing cluster to contact this member', { 'local-member-id': formatId(memberId), 'listen-peer-url': urlString(listenUrl) });
-    const clusterId = await awaitClusterIdFromPeer({
-      listen: listenAddressOf(listenUrl),
+    const cluster = await getClusterFromRemotePeers({
+      peerUrls: otherPeerUrls,
       socketFactory: peerSocketFactory,
-      localId: raftIdOf(memberId),
-      timeoutMs: 5 * 60_000,
+      requestTimeoutMs: 1000 + 2 * config.electionTimeoutMs,
+      giveUpAfterMs: JOIN_GIVE_UP_MS,
+      logger: logger.child('etcdserver/cluster_util.go'),
     });
+    const self = findSelf(cluster, ownPeerUrls);
+    if (self === undefined) {
+      throw new Error(
+        `error validating peerURLs ${JSON.stringify({ 'local-member-peer-urls': ownPeerUrls, members: cluster.members.map((member) => ({ id: formatId(member.id), peerURLs: member.peerUrls })) })}: PeerURLs: no match found for existing member`,
+      );
+    }
+    const memberId = self.id;
+    const clusterId = cluster.clusterId;
     const metadata: WalMetadata = { memberId: formatId(memberId), clusterId: formatId(clusterId) };
     const wal = await WriteAheadLog.create(walDir, Buffer.from(JSON.stringify(metadata)), { observer: walObserver });
     walLogger.info('starting local member', { 'local-member-id': formatId(memberId), 'cluster-id': formatId(clusterId), 'initial-cluster-state': 'existing' });
     const raftLog = MemoryStorage.withConfState({ voters: [], learners: [] });
     const node = new RawNode(raftConfig(raftIdOf(memberId), raftLog));
-    return new MemberStorage(memberId, clusterId, wal, raftLog, node, snapDir, 0, config.snapshotCatchUpEntries, logger);
+    const storage = new MemberStorage(memberId, clusterId, wal, raftLog, node, snapDir, 0, config.snapshotCatchUpEntries, logger);
+    storage.joinedClusterMembers = cluster.members;
+    return storage;
   }
 
   /** Writes a Ready's hard state and entries; durable before resolving when mustSync. */

@@ -25,6 +25,12 @@ export class ByteQueue {
     return this.copyFront(4).readUInt32BE(0);
   }
 
+  /** A copy of the first `count` bytes, left in place; needs length ≥ count. */
+  peek(count: number): Buffer {
+    if (count > this.lengthBytes) throw new RangeError(`peek ${count} of ${this.lengthBytes} bytes`);
+    return this.copyFront(count);
+  }
+
   /** Removes and returns the first `count` bytes; needs length ≥ count. */
   take(count: number): Buffer {
     if (count > this.lengthBytes) throw new RangeError(`take ${count} of ${this.lengthBytes} bytes`);

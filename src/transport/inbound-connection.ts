@@ -31,7 +31,16 @@ export interface InboundHandlers {
   /** Malformed input made us close the connection. */
   corrupt(reason: string, fromId: number | undefined): void;
   closed(connection: InboundConnection): void;
+  /**
+   * The connection speaks HTTP, not the Raft protocol (etcd's peer port also
+   * serves GET /members and /version): it now belongs to the handler, with
+   * the bytes read so far. Without a handler such a connection is malformed.
+   */
+  http?(socket: net.Socket, head: Buffer): void;
 }
+
+/** An HTTP/1.x request line starts with a method in capitals and a space; the hello starts with "ETRP". */
+const HTTP_REQUEST_START = /^[A-Z]{3,7} \//;
 
 interface SnapshotReceipt {
   message: Message;
@@ -120,6 +129,10 @@ export class InboundConnection {
     switch (phase.name) {
       case 'hello':
         this.pending.push(chunk);
+        if (this.handlers.http !== undefined && this.pending.length >= 9 && this.looksLikeHttp()) {
+          this.handOffToHttp(this.handlers.http);
+          return;
+        }
         if (this.pending.length >= HELLO_BYTES) this.handshake(decodeHello(this.pending.take(HELLO_BYTES)));
         return;
       case 'messages':
@@ -137,6 +150,23 @@ export class InboundConnection {
       case 'done':
         return;
     }
+  }
+
+  private looksLikeHttp(): boolean {
+    return HTTP_REQUEST_START.test(this.pending.peek(9).toString('latin1'));
+  }
+
+  /** Gives the socket, and what was read of it, to the HTTP handler; this connection is done without closing it. */
+  private handOffToHttp(http: (socket: net.Socket, head: Buffer) => void): void {
+    const head = this.pending.take(this.pending.length);
+    this.closed = true;
+    this.phase = { name: 'done' };
+    this.handshakeTimer?.cancel();
+    this.socket.removeAllListeners('data');
+    this.socket.removeAllListeners('error');
+    this.socket.removeAllListeners('close');
+    this.handlers.closed(this);
+    http(this.socket, head);
   }
 
   private handshake(hello: Hello): void {

@@ -17,4 +17,3 @@ export {
 } from './socket-factory.js';
 export { tlsSocketFactory } from './tls-socket-factory.js';
 export { Backoff, type BackoffOptions } from './backoff.js';
-export { awaitClusterIdFromPeer, type ClusterIdProbeOptions } from './cluster-id-probe.js';

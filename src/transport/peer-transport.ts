@@ -46,6 +46,12 @@ export interface PeerTransportOptions {
   scheduler?: Scheduler;
   socketFactory?: SocketFactory;
   limits?: Partial<TransportLimits>;
+  /**
+   * Serves connections that speak HTTP instead of the Raft protocol (etcd's
+   * peer port answers GET /members, which a joining member asks). The socket
+   * comes with the bytes already read from it. Without it they are refused.
+   */
+  httpHandler?: (socket: net.Socket, head: Buffer) => void;
 }
 
 interface Peer {
@@ -261,6 +267,7 @@ export class PeerTransport {
         const fromId = closed.fromId;
         if (fromId !== undefined && this.inboundStreams.get(fromId) === closed) this.inboundStreams.delete(fromId);
       },
+      http: this.options.httpHandler,
     });
     this.inbound.add(connection);
   }

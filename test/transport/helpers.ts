@@ -40,6 +40,7 @@ export async function startMember(
     socketFactory?: SocketFactory;
     clusterId?: bigint;
     limits?: Partial<TransportLimits>;
+    httpHandler?: (socket: net.Socket, head: Buffer) => void;
   } = {},
 ): Promise<Member> {
   const member: Member = { id, transport: undefined!, received: [], unreachable: [], snapshotStatuses: [], logs: [] };
@@ -54,6 +55,7 @@ export async function startMember(
     onSnapshotStatus: (peerId, delivered) => member.snapshotStatuses.push({ peerId, delivered }),
     logger: recordingLogger(member.logs),
     limits: { ...FAST_LIMITS, ...options.limits },
+    ...(options.httpHandler === undefined ? {} : { httpHandler: options.httpHandler }),
   });
   await member.transport.start();
   return member;
