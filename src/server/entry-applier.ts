@@ -10,6 +10,8 @@ import type { Logger } from '../pkg/logger.js';
 import { internalRequestCodec } from './internal-request.js';
 import type { ResponseHeader } from './apply/index.js';
 import type { MemberStorage } from './member-storage.js';
+import type { RaftLoop } from './raft-loop.js';
+import { decodeConfChange } from '../raft/index.js';
 import type { StateMachine } from './state-machine.js';
 import type { ClusterPeers } from './cluster-peers.js';
 import { formatId } from './membership/ids.js';
@@ -25,7 +27,9 @@ export type ApplyOutcome = unknown;
 
 export interface EntryApplierParts {
   stateMachine: StateMachine;
-  storage: Pick<MemberStorage, 'applyConfChangeEntry' | 'setMemberAttributes' | 'memberId'>;
+  storage: Pick<MemberStorage, 'applyMemberChange' | 'setMemberAttributes' | 'memberId'>;
+  /** The Raft loop, which applies each conf change to the node as it is applied here. */
+  raft: Pick<RaftLoop, 'applyConfChange'>;
   peers: Pick<ClusterPeers, 'remove' | 'addOrUpdate'>;
   logger: Logger;
   /** Whether this member leads the term of `entry` (its own empty entry has then been committed). */
@@ -98,7 +102,9 @@ export class EntryApplier {
 
   /** Applies a conf change; returns the proposer's request id, if the change carried one. */
   private applyConfChange(entry: Entry): bigint | undefined {
-    const { type, memberId, member, context } = this.parts.storage.applyConfChangeEntry(entry);
+    const change = decodeConfChange(entry.data);
+    this.parts.raft.applyConfChange(change);
+    const { type, memberId, member, context } = this.parts.storage.applyMemberChange(change);
     if (type === ConfChangeType.RemoveNode) this.parts.peers.remove(memberId);
     else this.parts.peers.addOrUpdate(memberId, member?.peerUrls ?? []);
     if (type === ConfChangeType.RemoveNode && memberId === this.parts.storage.memberId) {

@@ -9,13 +9,15 @@ import type { Logger } from '../pkg/logger.js';
 import { ETCD_API_VERSION, ETCD_CLUSTER_VERSION, requestTimeoutMs, type MemberConfig } from './config.js';
 import { peerHttpHandler } from './membership/peer-http.js';
 import { ConfChangeType, ProposalDroppedError, Role, type Entry, type SoftState, type Ready, type Snapshot } from '../raft/types.js';
-import { RaftLoop } from './raft-loop.js';
+import { RaftLoop, memberRaftConfig } from './raft-loop.js';
 import { WaitRegistry } from './wait.js';
 import { RequestIdGenerator } from './request-id.js';
 import { AppliedIndexWaiter } from './applied-index-waiter.js';
 import { LinearizableReads } from './linearizable-reads.js';
 import { serverErrors } from './errors.js';
-import { MemberStorage, type MemberContext } from './member-storage.js';
+import { MemberStorage } from './member-storage.js';
+import { memberConfChange, type MemberContext } from './membership/member-context.js';
+import { bootstrap, snapDirOf } from './bootstrap/index.js';
 import { MemberChanges } from './membership/member-changes.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { StateMachine } from './state-machine.js';
@@ -126,13 +128,13 @@ export class EtcdServer {
     peerSocketFactory: SocketFactory,
     proposals: ProposalChannel,
     private readonly metrics: MetricsHooks,
+    random: () => number,
   ) {
     this.requestIds = new RequestIdGenerator(storage.memberId, clock.nowMs());
     this.applied = new AppliedIndexWaiter(stateMachine.consistentIndex());
     this.requestTimeoutMs = requestTimeoutMs(config);
     this.loop = new RaftLoop(
-      storage.raftNode,
-      storage.raftLog,
+      memberRaftConfig(config, raftIdOf(storage.memberId), storage.raftLog, random),
       {
         persist: (ready) => this.persist(ready),
         send: (messages) => this.peers.send(messages),
@@ -150,11 +152,8 @@ export class EtcdServer {
     );
     this.reads = new LinearizableReads(
       {
-        requestReadIndex: (context) => {
-          this.loop.node.readIndex(context);
-          this.loop.schedule();
-        },
-        immediateReadIndex: () => this.loop.node.soleVoterReadIndex(),
+        requestReadIndex: (context) => this.loop.readIndex(context),
+        immediateReadIndex: () => this.loop.soleVoterReadIndex(),
       },
       this.applied,
       { retryIntervalMs: Math.max(100, config.electionTimeoutMs / 2), timeoutMs: this.requestTimeoutMs },
@@ -166,19 +165,13 @@ export class EtcdServer {
       peerSocketFactory,
       {
         onMessage: (message) => {
-          if (this.stopped) return;
-          this.loop.node.step(message);
-          this.loop.schedule();
+          if (!this.stopped) this.loop.step(message);
         },
         onUnreachable: (raftId) => {
-          if (this.stopped) return;
-          this.loop.node.reportUnreachable(raftId);
-          this.loop.schedule();
+          if (!this.stopped) this.loop.reportUnreachable(raftId);
         },
         onSnapshotStatus: (raftId, delivered) => {
-          if (this.stopped) return;
-          this.loop.node.reportSnapshot(raftId, delivered);
-          this.loop.schedule();
+          if (!this.stopped) this.loop.reportSnapshot(raftId, delivered);
         },
         snapshotData: async () => ({ members: this.storage.snapshotMembers(), database: await this.stateMachine.exportDatabase() }),
         peerHttp: peerHttpHandler({
@@ -201,19 +194,17 @@ export class EtcdServer {
       isLeader: () => this.isLeader,
       leaderId: () => this.leaderId,
       isStopped: () => this.stopped,
-      replicatedIndex: (memberId) => this.storage.raftNode.status().progress?.get(raftIdOf(memberId))?.match ?? 0,
+      replicatedIndex: (memberId) => this.loop.matchIndexOf(raftIdOf(memberId)),
       proposeMemberChange: (type, member) => this.proposeMemberChange(type, member),
-      transferLeader: (memberId) => {
-        this.loop.node.transferLeader(raftIdOf(memberId));
-        this.loop.schedule();
-      },
+      transferLeader: (memberId) => this.loop.transferLeader(raftIdOf(memberId)),
     });
     this.applier = new EntryApplier({
       stateMachine,
       storage,
       peers: this.peers,
       logger,
-      leadsTermOf: (entry) => this.softState.role === Role.Leader && entry.term === this.storage.raftNode.term,
+      raft: this.loop,
+      leadsTermOf: (entry) => this.softState.role === Role.Leader && entry.term === this.loop.term,
       onOwnLeaderEntryApplied: () => this.stateMachine.lessor.promote(config.electionTimeoutMs),
       onLocalMemberRemoved: () => {
         for (const listener of this.removedListeners.splice(0)) setImmediate(listener);
@@ -248,7 +239,7 @@ export class EtcdServer {
       await bootstrapRestoredMember(config, logger);
     }
     const metrics = options.metrics ?? NO_METRICS;
-    const storage = await MemberStorage.open(config, logger, random, peerSocketFactory, {
+    const bootstrapped = await bootstrap(config, logger, peerSocketFactory, {
       onWrite: (_fileName, _offsetBytes, lengthBytes) => metrics.walWrite(lengthBytes),
       onSynced: (seconds) => {
         metrics.walFsync(seconds);
@@ -282,7 +273,8 @@ export class EtcdServer {
       auth: { tokenProvider, bcryptCost: config.bcryptCost },
       metrics,
     });
-    const server = new EtcdServer(config, logger, storage, stateMachine, clock, peerSocketFactory, proposals, metrics);
+    const storage = new MemberStorage(bootstrapped, snapDirOf(config), config.snapshotCatchUpEntries, logger);
+    const server = new EtcdServer(config, logger, storage, stateMachine, clock, peerSocketFactory, proposals, metrics, random);
     server.tokenProvider = tokenProvider;
     proposals.bind((request) => server.propose(request, MEMBER_AS_ROOT));
     server.unlockDataDir = unlockDataDir;
@@ -336,7 +328,7 @@ export class EtcdServer {
       cluster_id: this.storage.clusterId.toString(),
       member_id: this.storage.memberId.toString(),
       revision,
-      raft_term: this.storage.raftNode.term,
+      raft_term: this.loop.term,
     };
   }
 
@@ -561,8 +553,7 @@ export class EtcdServer {
    * proposals still being written).
    */
   private waitUntilAppliedCommitted(): Promise<void> {
-    const node = this.storage.raftNode;
-    return this.applied.waitFor(node.soleVoterReadIndex() ?? node.committedIndex);
+    return this.applied.waitFor(this.loop.soleVoterReadIndex() ?? this.loop.committedIndex);
   }
 
   members(): MemberRecord[] {
@@ -635,7 +626,7 @@ export class EtcdServer {
       hasLeader: () => this.softState.leader !== 0,
       isLeader: () => this.isLeader,
       isLearner: () => this.storage.isLearner(),
-      committedIndex: () => this.storage.raftNode.committedIndex,
+      committedIndex: () => this.loop.committedIndex,
       appliedIndex: () => this.applied.applied,
       pendingProposals: () => this.waits.size,
       dbSizeBytes: () => this.stateMachine.sizeBytes(),
@@ -649,7 +640,7 @@ export class EtcdServer {
   }
 
   status() {
-    const raftStatus = this.storage.raftNode.status();
+    const raftStatus = this.loop.status();
     return {
       header: this.header(this.stateMachine.currentRevision()),
       leader: this.leaderId.toString(),
@@ -705,13 +696,13 @@ export class EtcdServer {
       request.header = caller === undefined ? { ID: id.toString() } : { ID: id.toString(), username: caller.username, auth_revision: caller.revision };
       const data = internalRequestCodec.encode(request);
       if (data.length > this.config.maxRequestBytes) throw serverErrors.requestTooLarge();
-      this.loop.node.propose(data);
+      this.loop.propose(data);
     });
   }
 
   /** A ConfChange whose context carries the request id, resolved when it is applied. */
   private proposeMemberChange(type: ConfChangeType, member: MemberContext): Promise<void> {
-    return this.proposeAndWait<void>((id) => this.storage.proposeMemberChange(type, { ...member, requestId: id.toString() }));
+    return this.proposeAndWait<void>((id) => this.loop.proposeConfChange(memberConfChange(type, { ...member, requestId: id.toString() })));
   }
 
   /** Registers a wait under a fresh request id, submits, and resolves with what the apply loop answers. */
@@ -728,7 +719,6 @@ export class EtcdServer {
       this.metrics.proposalFailed();
       this.waits.reject(id, error instanceof ProposalDroppedError ? (this.softState.leader === 0 ? serverErrors.noLeader() : serverErrors.leaderChanged()) : (error as Error));
     }
-    this.loop.schedule();
     const outcome = await result;
     if (outcome instanceof Error) throw outcome;
     return outcome as T;
@@ -772,7 +762,7 @@ export class EtcdServer {
     this.campaignIfSoleVoter();
     // --snapshot-count: bound the in-memory Raft log and the WAL on disk.
     if (this.config.snapshotCount > 0 && this.storage.entriesSinceSnapshot(last.index) >= this.config.snapshotCount) {
-      await this.storage.snapshot(last.index, () => this.stateMachine.backend.forceSync());
+      await this.storage.snapshot(last.index, this.loop.status().confState, () => this.stateMachine.backend.forceSync());
     }
   }
 
@@ -783,10 +773,7 @@ export class EtcdServer {
 
   /** A lone voter need not wait out an election timeout to lead. */
   private campaignIfSoleVoter(): void {
-    if (this.softState.role === Role.Follower && this.softState.leader === 0 && this.storage.isSoleVoter()) {
-      this.loop.node.campaign();
-      this.loop.schedule();
-    }
+    if (this.softState.role === Role.Follower && this.softState.leader === 0 && this.loop.isSoleVoter()) this.loop.campaign();
   }
 
   private onSoftState(state: SoftState): void {
@@ -798,8 +785,8 @@ export class EtcdServer {
     if (state.leader !== previousLeader) {
       const raftLogger = this.logger.child('raft/raft.go');
       const local = formatId(this.memberId);
-      if (state.leader === 0) raftLogger.info(`raft.node: ${local} lost leader ${formatId(this.storage.memberIdOfRaftId(previousLeader))} at term ${this.storage.raftNode.term}`);
-      else raftLogger.info(`raft.node: ${local} elected leader ${formatId(this.leaderId)} at term ${this.storage.raftNode.term}`);
+      if (state.leader === 0) raftLogger.info(`raft.node: ${local} lost leader ${formatId(this.storage.memberIdOfRaftId(previousLeader))} at term ${this.loop.term}`);
+      else raftLogger.info(`raft.node: ${local} elected leader ${formatId(this.leaderId)} at term ${this.loop.term}`);
       if (state.leader !== 0 && !this.published) void this.publishLocalMember();
     }
   }

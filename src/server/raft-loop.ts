@@ -8,10 +8,34 @@
 //   4. advance.
 // Proposals and ticks that arrive while a batch is being persisted join the
 // next Ready, which is what makes group commit happen.
+//
+// The loop is the only owner of the Raft node: everything else steps,
+// proposes and asks through it, and each input schedules a turn.
 
-import { Role, type Entry, type Message, type ReadState, type Ready, type SoftState } from '../raft/types.js';
-import type { RawNode, MemoryStorage } from '../raft/index.js';
+import { Role, type ConfChange, type ConfState, type Entry, type Message, type ReadState, type Ready, type SoftState } from '../raft/types.js';
+import { RawNode, type MemoryStorage, type RaftConfig, type Status } from '../raft/index.js';
 import type { Logger } from '../pkg/logger.js';
+import type { MemberConfig } from './config.js';
+
+/** The Raft settings etcd's server uses, for this member's id and log. */
+export function memberRaftConfig(
+  config: Pick<MemberConfig, 'electionTimeoutMs' | 'heartbeatIntervalMs'>,
+  id: number,
+  storage: MemoryStorage,
+  random: () => number,
+): RaftConfig & { storage: MemoryStorage } {
+  return {
+    id,
+    electionTick: Math.max(2, Math.round(config.electionTimeoutMs / config.heartbeatIntervalMs)),
+    heartbeatTick: 1,
+    storage,
+    checkQuorum: true,
+    preVote: true,
+    random,
+    maxSizePerMsgBytes: 1024 * 1024,
+    maxInflightMsgs: 4096 / 8,
+  };
+}
 
 export interface RaftLoopHooks {
   persist(ready: Ready): Promise<void>;
@@ -31,12 +55,95 @@ export class RaftLoop {
   private idlePromise: Promise<void> = Promise.resolve();
   private idleResolve: (() => void) | undefined;
 
+  private readonly node: RawNode;
+  private readonly storage: MemoryStorage;
+
   constructor(
-    readonly node: RawNode,
-    private readonly storage: MemoryStorage,
+    config: RaftConfig & { storage: MemoryStorage },
     private readonly hooks: RaftLoopHooks,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.node = new RawNode(config);
+    this.storage = config.storage;
+  }
+
+  // ---- inputs: each one schedules a turn of the loop ----
+
+  step(message: Message): void {
+    this.node.step(message);
+    this.schedule();
+  }
+
+  /** Throws ProposalDroppedError when Raft cannot take it (no leader, a transfer under way). */
+  propose(data: Uint8Array): void {
+    this.node.propose(data);
+    this.schedule();
+  }
+
+  proposeConfChange(change: ConfChange): void {
+    this.node.proposeConfChange(change);
+    this.schedule();
+  }
+
+  readIndex(requestContext: Uint8Array): void {
+    this.node.readIndex(requestContext);
+    this.schedule();
+  }
+
+  reportUnreachable(raftId: number): void {
+    this.node.reportUnreachable(raftId);
+    this.schedule();
+  }
+
+  reportSnapshot(raftId: number, delivered: boolean): void {
+    this.node.reportSnapshot(raftId, delivered);
+    this.schedule();
+  }
+
+  transferLeader(raftId: number): void {
+    this.node.transferLeader(raftId);
+    this.schedule();
+  }
+
+  campaign(): void {
+    this.node.campaign();
+    this.schedule();
+  }
+
+  /** Called while applying a committed ConfChange entry, in log order. */
+  applyConfChange(change: ConfChange): ConfState {
+    return this.node.applyConfChange(change);
+  }
+
+  // ---- what the node knows ----
+
+  get term(): number {
+    return this.node.term;
+  }
+
+  get committedIndex(): number {
+    return this.node.committedIndex;
+  }
+
+  /** The read index a sole voter may answer at once (undefined otherwise). */
+  soleVoterReadIndex(): number | undefined {
+    return this.node.soleVoterReadIndex();
+  }
+
+  status(): Status {
+    return this.node.status();
+  }
+
+  /** Whether this member is the only voter of its configuration. */
+  isSoleVoter(): boolean {
+    const { id, confState } = this.node.status();
+    return confState.voters.length === 1 && confState.voters[0] === id;
+  }
+
+  /** How far the leader knows `raftId`'s log to match its own (0 when not leader or unknown). */
+  matchIndexOf(raftId: number): number {
+    return this.node.status().progress?.get(raftId)?.match ?? 0;
+  }
 
   startTicking(tickIntervalMs: number): void {
     this.tickTimer = setInterval(() => {

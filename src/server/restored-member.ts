@@ -8,13 +8,12 @@
 import { join } from 'node:path';
 import type { Logger } from '../pkg/logger.js';
 import type { MemberConfig } from './config.js';
-import { MemberStorage } from './member-storage.js';
+import { bootstrapNewCluster } from './bootstrap/new-cluster.js';
 import { writeSnapshot, type SnapshotMember } from './snapshot-files.js';
 import { decodeConfChange } from '../raft/codec.js';
 import { ConfChangeType, EntryType } from '../raft/types.js';
 import { WriteAheadLog } from '../wal/index.js';
 import { Backend } from '../backend/index.js';
-import { tcpSocketFactory } from '../transport/index.js';
 
 interface MemberContextJson {
   id: string;
@@ -28,8 +27,8 @@ export async function bootstrapRestoredMember(config: MemberConfig, logger: Logg
   const walDir = config.walDir || join(config.dataDir, 'member', 'wal');
   const snapDir = join(config.dataDir, 'member', 'snap');
   // A restored member always starts a new cluster of the members named (etcd's restore).
-  const storage = await MemberStorage.open({ ...config, initialClusterState: 'new' }, logger, Math.random, tcpSocketFactory);
-  await storage.close();
+  const bootstrapped = await bootstrapNewCluster({ ...config, initialClusterState: 'new' }, logger, walDir, {});
+  await bootstrapped.wal.close();
 
   const opened = await WriteAheadLog.open(walDir);
   try {

@@ -9,6 +9,7 @@ import { StateMachine } from '../../src/server/state-machine.js';
 import { EntryApplier } from '../../src/server/entry-applier.js';
 import { internalRequestCodec, type InternalRaftRequest } from '../../src/server/internal-request.js';
 import { ConfChangeType, EntryType, type Entry } from '../../src/raft/types.js';
+import { encodeConfChange } from '../../src/raft/index.js';
 import { silentLogger } from '../../src/pkg/logger.js';
 import type { AppliedMemberChange } from '../../src/server/member-storage.js';
 import { putRequest, rangeRequest } from './apply/requests.js';
@@ -39,8 +40,17 @@ describe('entry applier', () => {
       stateMachine,
       storage: {
         memberId: LOCAL,
-        applyConfChangeEntry: () => confChanges.shift()!,
+        applyMemberChange: (change) => {
+          events.push(`member table ${change.type}`);
+          return confChanges.shift()!;
+        },
         setMemberAttributes: (request) => events.push(`attributes ${request.member_attributes.name}`),
+      },
+      raft: {
+        applyConfChange: (change) => {
+          events.push(`raft ${change.type} ${change.nodeId}`);
+          return { voters: [], learners: [] };
+        },
       },
       peers: {
         addOrUpdate: (memberId, urls) => events.push(`peer ${memberId.toString(16)} ${urls.join(',')}`),
@@ -55,15 +65,25 @@ describe('entry applier', () => {
     const outcomes = applier.apply(
       [
         { term: 2, index: 1, type: EntryType.Normal, data: new Uint8Array() },
-        { term: 2, index: 2, type: EntryType.ConfChange, data: new Uint8Array([1]) },
+        { term: 2, index: 2, type: EntryType.ConfChange, data: encodeConfChange({ type: ConfChangeType.AddNode, nodeId: 9, context: new Uint8Array() }) },
         requestEntry(3, { header: { ID: 5 }, cluster_member_attr_set: { member_ID: OTHER.toString(16), member_attributes: { name: 'm2', client_urls: [] } } } as unknown as InternalRaftRequest),
         requestEntry(4, { header: { ID: 6 }, put: putRequest('skipped', 'already in the backend') }),
         requestEntry(5, { header: { ID: 7 }, put: putRequest('k', 'v') }),
-        { term: 2, index: 6, type: EntryType.ConfChange, data: new Uint8Array([1]) },
+        { term: 2, index: 6, type: EntryType.ConfChange, data: encodeConfChange({ type: ConfChangeType.RemoveNode, nodeId: 8, context: new Uint8Array() }) },
       ],
       4,
     );
-    assert.deepEqual(events, ['leader entry', 'peer 91bc3c398fb3c146 http://10.0.0.2:2380', 'attributes m2', 'remove peer 8e9e05c52164694d', 'local member removed']);
+    assert.deepEqual(events, [
+      'leader entry',
+      `raft ${ConfChangeType.AddNode} 9`,
+      `member table ${ConfChangeType.AddNode}`,
+      'peer 91bc3c398fb3c146 http://10.0.0.2:2380',
+      'attributes m2',
+      `raft ${ConfChangeType.RemoveNode} 8`,
+      `member table ${ConfChangeType.RemoveNode}`,
+      'remove peer 8e9e05c52164694d',
+      'local member removed',
+    ]);
     assert.deepEqual(
       outcomes.map(([id]) => id),
       [77n, 5n, 7n],

@@ -4,7 +4,7 @@
 
 import { ConfChangeType } from '../../raft/types.js';
 import { serverErrors } from '../errors.js';
-import type { MemberContext } from '../member-storage.js';
+import type { MemberContext } from './member-context.js';
 import { membershipErrors } from './errors.js';
 import { computeMemberId, formatId } from './ids.js';
 import type { MemberRecord } from './member-record.js';
