@@ -184,6 +184,7 @@ export async function startMember(config: MemberConfig, logger: Logger, options:
     refuseCertificateNames: () => config.clientTls.clientCertAuth && server.auth.enabled,
     commonNameOf: (peer) => certificateNames.commonNameOf(peer),
     logger: embedLogger,
+    callMetrics: (path, requestStream, responseStream) => metrics.grpc.startCall(path, requestStream, responseStream),
   });
   const clientListeners: ClientListener[] = [];
   const metricsListeners: MetricsListener[] = [];

@@ -34,6 +34,14 @@ const UNKNOWN = 2;
 
 type GrpcType = 'unary' | 'client_stream' | 'server_stream' | 'bidi_stream';
 
+/** One call's counts, for calls made without the gRPC server (see GrpcMetrics.startCall). */
+export interface CallMetrics {
+  received(): void;
+  sent(): void;
+  /** The call ended with this gRPC status code; later calls are ignored. */
+  finished(code: number): void;
+}
+
 interface MethodRecord {
   /** Labels in Go's (sorted) order, made once. */
   readonly labels: { grpc_method: string; grpc_service: string; grpc_type: GrpcType };
@@ -140,34 +148,51 @@ export class GrpcMetrics {
     return instrumented as T;
   }
 
-  /** The server interceptor (Server option `interceptors`). */
-  readonly interceptor: ServerInterceptor = (descriptor, call) => {
-    const record = this.recordOf(descriptor.path, descriptor.requestStream, descriptor.responseStream);
+  /**
+   * Counts a call that does not cross the gRPC server: the JSON gateway calls
+   * the same handlers directly, where etcd's gateway reaches them through a
+   * loopback gRPC client, so its calls show in grpc_server_* there too.
+   */
+  startCall(path: string, requestStream: boolean, responseStream: boolean): CallMetrics {
+    const record = this.recordOf(path, requestStream, responseStream);
     record.started++;
     const histogram = this.handlingSeconds;
     const startedMs = histogram === undefined ? 0 : performance.now();
     let finished = false;
-    const finish = (code: number): void => {
-      if (finished) return;
-      finished = true;
-      record.handled[code >= 0 && code < CODE_NAMES.length ? code : UNKNOWN]!++;
-      histogram?.observe(record.labels, (performance.now() - startedMs) / 1000);
+    return {
+      received: () => {
+        record.received++;
+      },
+      sent: () => {
+        record.sent++;
+      },
+      finished: (code) => {
+        if (finished) return;
+        finished = true;
+        record.handled[code >= 0 && code < CODE_NAMES.length ? code : UNKNOWN]!++;
+        histogram?.observe(record.labels, (performance.now() - startedMs) / 1000);
+      },
     };
+  }
+
+  /** The server interceptor (Server option `interceptors`). */
+  readonly interceptor: ServerInterceptor = (descriptor, call) => {
+    const counts = this.startCall(descriptor.path, descriptor.requestStream, descriptor.responseStream);
     return new ServerInterceptingCall(call, {
       start: (next) =>
         next({
           onReceiveMessage: (message, nextMessage) => {
-            record.received++;
+            counts.received();
             nextMessage(message);
           },
-          onCancel: () => finish(CANCELLED),
+          onCancel: () => counts.finished(CANCELLED),
         }),
       sendMessage: (message, next) => {
-        record.sent++;
+        counts.sent();
         next(message);
       },
       sendStatus: (status, next) => {
-        finish(status.code ?? UNKNOWN);
+        counts.finished(status.code ?? UNKNOWN);
         next(status);
       },
     });

@@ -95,6 +95,20 @@ describe('metrics and health endpoints of a member process', () => {
     assert.ok((sample(afterPut, 'etcd_debugging_mvcc_keys_total') ?? 0) >= 1);
   });
 
+  test('JSON gateway calls count in grpc_server_* as etcd counts its gateway calls', async () => {
+    const before = await (await fetch(`${member.clientUrl}/metrics`)).text();
+    const put = await fetch(`${member.clientUrl}/v3/kv/put`, { method: 'POST', body: JSON.stringify({ key: 'Z3c=', value: 'dg==' }) });
+    assert.equal(put.status, 200);
+    const unknownLease = await fetch(`${member.clientUrl}/v3/lease/revoke`, { method: 'POST', body: JSON.stringify({ ID: '12345' }) });
+    assert.equal(unknownLease.status, 404);
+    const after = await (await fetch(`${member.clientUrl}/metrics`)).text();
+    assert.equal(sample(after, PUT_OK), (sample(before, PUT_OK) ?? 0) + 1);
+    const revokeNotFound = 'grpc_server_handled_total{grpc_code="NotFound",grpc_method="LeaseRevoke",grpc_service="etcdserverpb.Lease",grpc_type="unary"}';
+    assert.equal(sample(after, revokeNotFound), (sample(before, revokeNotFound) ?? 0) + 1);
+    const putSent = 'grpc_server_msg_sent_total{grpc_method="Put",grpc_service="etcdserverpb.KV",grpc_type="unary"}';
+    assert.equal(sample(after, putSent), (sample(before, putSent) ?? 0) + 1);
+  });
+
   test('/health, /livez and /readyz answer as etcd 3.5', async () => {
     const health = await fetch(`${member.clientUrl}/health`);
     assert.equal(health.status, 200);

@@ -39,7 +39,20 @@ export interface GatewayOptions {
   logger?: Logger;
   /** A stream whose client stops reading for this long is dropped. */
   slowReaderTimeoutMs?: number;
+  /**
+   * Counts each call in grpc_server_* (metrics/grpc.ts startCall): etcd's
+   * gateway calls its member through a gRPC client, so they count there.
+   */
+  callMetrics?: (path: string, requestStream: boolean, responseStream: boolean) => GatewayCallMetrics;
 }
+
+export interface GatewayCallMetrics {
+  received(): void;
+  sent(): void;
+  finished(code: number): void;
+}
+
+const NO_CALL_METRICS: GatewayCallMetrics = { received: () => undefined, sent: () => undefined, finished: () => undefined };
 
 const GO_STATUS_TEXT: Record<number, string> = {
   200: 'OK',
@@ -449,7 +462,9 @@ export function createGateway(options: GatewayOptions): GatewayHandler {
       sendGrpcError(response, unimplemented(route));
       return done();
     }
-    const stream = openStream(info, response, metadata, peer, done);
+    const counts = startCall(info);
+    counts.received();
+    const stream = openStream(info, response, metadata, peer, done, counts);
     stream.request = request;
     if (info.definition.responseStream) {
       stream.call.request = request;
@@ -459,7 +474,9 @@ export function createGateway(options: GatewayOptions): GatewayHandler {
     (info.handler as (call: unknown, callback: grpc.sendUnaryData<unknown>) => void)(stream.call, (error, value) => {
       if (error) {
         stream.settle();
-        sendGrpcError(response, statusOf(error));
+        const status = statusOf(error);
+        counts.finished(status.code);
+        sendGrpcError(response, status);
         return done();
       }
       let json: string;
@@ -467,17 +484,25 @@ export function createGateway(options: GatewayOptions): GatewayHandler {
         json = encodeResponse(info, value);
       } catch (encodeError) {
         stream.settle();
+        counts.finished(grpc.status.INTERNAL);
         sendGrpcError(response, { code: grpc.status.INTERNAL, message: `grpc: error while marshaling: ${(encodeError as Error).message}` });
         return done();
       }
       stream.settle();
+      counts.sent();
+      counts.finished(grpc.status.OK);
       sendMessage(response, json);
       done();
     });
   }
 
   /** A call object whose writes become `{"result":...}` lines, and whose end or error ends the response. */
-  function openStream(info: MethodInfo, response: http.ServerResponse, metadata: grpc.Metadata, peer: string, done: () => void) {
+  function startCall(info: MethodInfo): GatewayCallMetrics {
+    const path = `/${SERVICE_PACKAGES[info.route.service]}.${info.route.service}/${info.route.method}`;
+    return options.callMetrics?.(path, info.definition.requestStream, info.definition.responseStream) ?? NO_CALL_METRICS;
+  }
+
+  function openStream(info: MethodInfo, response: http.ServerResponse, metadata: grpc.Metadata, peer: string, done: () => void, counts: GatewayCallMetrics) {
     let settled = false;
     let wroteAny = false;
     let slowTimer: NodeJS.Timeout | undefined;
@@ -504,6 +529,7 @@ export function createGateway(options: GatewayOptions): GatewayHandler {
         }
         startHeaders(200, true);
         wroteAny = true;
+        counts.sent();
         if (response.write(`{"result":${json}}\n`)) return callback();
         // A client that stops reading holds its stream's writes here; one that never drains is dropped.
         slowTimer = setTimeout(() => {
@@ -518,6 +544,7 @@ export function createGateway(options: GatewayOptions): GatewayHandler {
       finish: (error) => {
         if (settled) return;
         settle();
+        counts.finished(error?.code ?? grpc.status.OK);
         if (!response.destroyed) {
           if (error && error.code !== grpc.status.OK) {
             const httpCode = httpStatusFromCode(error.code);
@@ -535,6 +562,7 @@ export function createGateway(options: GatewayOptions): GatewayHandler {
     response.once('close', () => {
       if (!response.writableFinished || !settled) {
         settle();
+        counts.finished(grpc.status.CANCELLED);
         call.cancel();
       }
       done();
@@ -555,6 +583,7 @@ export function createGateway(options: GatewayOptions): GatewayHandler {
     let started = false;
     let inputClosed = false;
     let stream: ReturnType<typeof openStream> | undefined;
+    let counts: GatewayCallMetrics = NO_CALL_METRICS;
     const start = () => {
       started = true;
       if (typeof info.handler !== 'function') {
@@ -562,7 +591,8 @@ export function createGateway(options: GatewayOptions): GatewayHandler {
         request.destroy();
         return done();
       }
-      stream = openStream(info, response, metadata, peer, done);
+      counts = startCall(info);
+      stream = openStream(info, response, metadata, peer, done, counts);
       (info.handler as (call: unknown) => void)(stream.call);
     };
     const closeInput = () => {
@@ -604,6 +634,7 @@ export function createGateway(options: GatewayOptions): GatewayHandler {
           offset = 0;
         }
         if (!started) start();
+        counts.received();
         stream?.call.push(message);
       }
     };
