@@ -8,14 +8,12 @@
 
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import type { ServerWritableStream } from '@grpc/grpc-js';
 import type { EtcdServer } from '../server/etcd-server.js';
 import type { Callers } from './callers.js';
 import { toGrpcError } from './errors.js';
-import { exportLmdbCopyToBolt } from '../snapshot/export.js';
-import { backendFileName } from '../backend/backend.js';
+import { makeBoltSnapshot, type BoltSnapshot } from '../snapshot/bolt-snapshot.js';
+import { trackSnapshotStream } from './snapshot-streams.js';
 
 const snapshotSendBufferSize = 32 * 1024;
 
@@ -32,15 +30,19 @@ export function snapshotHandler(server: EtcdServer, callers: Callers) {
 }
 
 async function serveSnapshot(server: EtcdServer, callers: Callers, call: ServerWritableStream<object, SnapshotResponse>): Promise<void> {
-  let scratch: string | undefined;
+  let snapshot: BoltSnapshot | undefined;
   let cancelled = false;
   call.once('cancelled', () => (cancelled = true));
+  // A member being stopped ends the stream with "etcdserver: server stopped" (snapshot-streams.ts).
+  const untrack = trackSnapshotStream(server, call, () => (cancelled = true));
   try {
     server.requireAdmin(callers.of(call));
     const revision = server.currentRevision();
-    scratch = await server.snapshotBackendCopy();
-    const boltPath = join(scratch, 'snapshot.db');
-    const total = await exportLmdbCopyToBolt(join(scratch, backendFileName), boltPath, { members: server.members() });
+    // An empty first message: clientv3 retries (forever) a stream that fails before any message, but reports a failure after one.
+    call.write({ header: server.header(revision), remaining_bytes: 0, blob: Buffer.alloc(0) });
+    snapshot = await makeBoltSnapshot(server);
+    const boltPath = snapshot.path;
+    const total = snapshot.size;
     const header = server.header(revision);
     const hash = createHash('sha256');
     const file = await open(boltPath, 'r');
@@ -52,6 +54,7 @@ async function serveSnapshot(server: EtcdServer, callers: Callers, call: ServerW
         if (bytesRead !== chunk.length) throw new Error('snapshot file shorter than expected');
         sent += bytesRead;
         hash.update(chunk);
+        if (cancelled) break;
         if (!call.write({ header, remaining_bytes: total - sent, blob: chunk })) await drained(call);
       }
     } finally {
@@ -63,7 +66,8 @@ async function serveSnapshot(server: EtcdServer, callers: Callers, call: ServerW
   } catch (error) {
     if (!cancelled) call.emit('error', toGrpcError(error));
   } finally {
-    if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true });
+    untrack();
+    snapshot?.dispose();
   }
 }
 
@@ -72,9 +76,12 @@ function drained(call: ServerWritableStream<object, SnapshotResponse>): Promise<
     const done = (): void => {
       call.removeListener('drain', done);
       call.removeListener('cancelled', done);
+      call.removeListener('finish', done);
       resolve();
     };
     call.once('drain', done);
     call.once('cancelled', done);
+    // Ended by a stopping member: no 'drain' comes after end().
+    call.once('finish', done);
   });
 }

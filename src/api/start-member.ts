@@ -25,6 +25,8 @@ import { join } from 'node:path';
 import { WriteAheadLog } from '../wal/write-ahead-log.js';
 import { hashKv } from '../mvcc/index.js';
 import { checkInitialHashKv } from '../server/initial-corrupt-check.js';
+import { startPeriodicCorruptCheck, type PeriodicCorruptCheck } from '../server/periodic-corrupt-check.js';
+import { endSnapshotStreams } from './snapshot-streams.js';
 import { grpcPeerHashKv } from './peer-hash-kv.js';
 import { tcpSocketFactory, tlsSocketFactory } from '../transport/index.js';
 import { authService } from './auth-service.js';
@@ -35,10 +37,14 @@ import { audited } from './audited.js';
 import { AuditLog } from '../audit/index.js';
 import { MemberMetrics } from '../metrics/index.js';
 import { listenForMetrics, type MetricsListener } from './metrics-listener.js';
+import { backupSettings, startMemberBackups } from './member-backups.js';
+import type { BackupScheduler } from '../server/backup-scheduler.js';
 
 // etcd lets a request be this much larger than --max-request-bytes on the
 // wire, so that the size check (and its error) happens in the server.
 const GRPC_OVERHEAD_BYTES = 512 * 1024;
+/** How long a stopping member lets snapshot streams send what they buffered and their error status. */
+const SNAPSHOT_STOP_GRACE_MS = 2000;
 
 export interface RunningMember {
   server: EtcdServer;
@@ -75,6 +81,8 @@ export async function startMember(config: MemberConfig, logger: Logger, options:
   if (config.v2Requested) embedLogger.warn('--enable-v2 is set, but etcd-ts serves only the v3 API; v2 requests will not be answered');
   // TLS first: a bad certificate is refused before anything touches the data dir.
   const memberTls = setUpMemberTls(config, logger);
+  // --backup-dir: a bad --backup-encryption-key-file is refused here too.
+  const backups = backupSettings(config);
   const peerSocketFactory = memberTls.peer === undefined ? tcpSocketFactory : tlsSocketFactory(memberTls.peer, logger.child('embed/config_logging.go'));
   // etcd checks only a member that had data before this start.
   const memberInitialized = await WriteAheadLog.exists(config.walDir || join(config.dataDir, 'member', 'wal'));
@@ -188,7 +196,14 @@ export async function startMember(config: MemberConfig, logger: Logger, options:
   });
   const clientListeners: ClientListener[] = [];
   const metricsListeners: MetricsListener[] = [];
+  let corruptCheck: PeriodicCorruptCheck | undefined;
+  let backupScheduler: BackupScheduler | undefined;
   const shutDown = async (kill: boolean) => {
+    corruptCheck?.stop();
+    // Before the backend closes: a backup under way is cancelled and cleaned up.
+    await backupScheduler?.stop();
+    // Snapshot streams get "etcdserver: server stopped" before their connections close.
+    if (!kill) await endSnapshotStreams(server, SNAPSHOT_STOP_GRACE_MS);
     for (const listener of clientListeners) await listener.close();
     for (const listener of metricsListeners) await listener.close();
     grpcServer.forceShutdown();
@@ -220,6 +235,8 @@ export async function startMember(config: MemberConfig, logger: Logger, options:
     await shutDown(false);
     throw error;
   }
+  corruptCheck = startCorruptMonitor(server, config, memberTls, logger);
+  if (backups !== undefined) backupScheduler = startMemberBackups(backups, server, metrics.registry, logger);
   embedLogger.info('ready to serve client requests');
   for (const url of config.listenClientUrls) {
     if (url.protocol === 'https:') embedLogger.info('serving client traffic securely', { address: url.host });
@@ -255,6 +272,25 @@ function clientAddresses(urls: readonly URL[]): ClientAddress[] {
     byAddress.set(key, address);
   }
   return [...byAddress.values()];
+}
+
+/** --experimental-corrupt-check-time: the leader's periodic hash comparison (undefined when off). */
+function startCorruptMonitor(server: EtcdServer, config: MemberConfig, memberTls: MemberTls, logger: Logger): PeriodicCorruptCheck | undefined {
+  const credentials = memberTls.client ? memberTlsCredentials(memberTls.client) : undefined;
+  return startPeriodicCorruptCheck({
+    localMemberId: server.memberId,
+    intervalMs: config.corruptCheckTimeMs,
+    logger,
+    isLeader: () => server.isLeader,
+    localHashKv: () => {
+      const local = hashKv(server.watchableStore.kv, 0);
+      return { hash: local.hash, revision: local.hashRevision, compactRevision: local.compactRevision };
+    },
+    members: () => server.members().map((member) => ({ id: member.id, clientUrls: member.clientUrls })),
+    peerHashKv: grpcPeerHashKv({ timeoutMs: requestTimeoutMs(config), ...(credentials ? { credentials } : {}) }),
+    linearizableReadNotify: () => server.linearizableReadNotify(),
+    proposeAlarm: (request) => server.alarm({ action: request.action, memberID: String(request.memberID), alarm: request.alarm }),
+  });
 }
 
 /** --experimental-initial-corrupt-check: this member's KV hash against its peers' at the same revision. */

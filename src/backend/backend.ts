@@ -30,7 +30,8 @@ export interface ConsistentIndex {
 
 const environmentFileName = 'data.mdb';
 const lockFileName = 'lock.mdb';
-const defragDirectoryName = 'defrag.tmp';
+/** Defrag's scratch directory beside the environment file (a crash may leave it: see server/scratch-leftovers.ts). */
+export const defragDirectoryName = 'defrag.tmp';
 // Room for etcd's buckets plus a few that other modules may add later.
 const maxBucketCount = 24;
 
@@ -341,6 +342,10 @@ export class Backend {
     while (this.defragging !== undefined) await this.defragging.catch(() => undefined);
     this.commit();
     this.closed = true;
+    // A copy still running off the main thread (a snapshot being prepared) reads
+    // the environment: closing under it crashes the process (as bbolt's Close
+    // waits for open read transactions, this waits for the copy).
+    while (this.asyncOperations.size > 0) await Promise.allSettled([...this.asyncOperations]);
     await this.environment.close();
   }
 

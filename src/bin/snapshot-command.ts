@@ -3,7 +3,8 @@
 // as etcdctl's: checks the snapshot's sha256 trailer, imports its buckets into
 // a new backend in DIR/member/snap and writes a fresh WAL that bootstraps the
 // given membership; `etcd-ts --data-dir DIR` then restarts from it. Also
-// `etcd-ts snapshot status FILE [-w json|table|simple]`.
+// `etcd-ts snapshot status FILE [-w json|table|simple]`, and `etcd-ts snapshot
+// decrypt` (snapshot-decrypt-command.ts).
 
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import { bootstrapRestoredMember } from '../server/restored-member.js';
 import { BoltFormatError, BoltReader } from '../snapshot/bbolt-reader.js';
 import { checkSnapshotHash, importBoltIntoBackend, SnapshotHashError } from '../snapshot/import.js';
 import { crc32c } from '../mvcc/crc32c.js';
+import { isDecryptError, runSnapshotDecrypt } from './snapshot-decrypt-command.js';
 
 class UsageError extends Error {}
 
@@ -171,6 +173,10 @@ export async function runSnapshotCommand(argv: readonly string[]): Promise<numbe
       await restore(parseRestoreArguments(rest), write);
       return 0;
     }
+    if (subcommand === 'decrypt') {
+      await runSnapshotDecrypt(rest, write);
+      return 0;
+    }
     if (subcommand === 'status') {
       let format = 'simple';
       const files: string[] = [];
@@ -185,9 +191,11 @@ export async function runSnapshotCommand(argv: readonly string[]): Promise<numbe
       process.stdout.write(formatStatus(snapshotStatus(files[0]!), format));
       return 0;
     }
-    throw new UsageError('usage: etcd-ts snapshot restore FILE --data-dir DIR [flags] | etcd-ts snapshot status FILE [-w json|table|simple]');
+    throw new UsageError(
+      'usage: etcd-ts snapshot restore FILE --data-dir DIR [flags] | etcd-ts snapshot status FILE [-w json|table|simple] | etcd-ts snapshot decrypt FILE.enc --key-file KEY --output FILE',
+    );
   } catch (error) {
-    if (error instanceof UsageError || error instanceof SnapshotHashError || error instanceof BoltFormatError || error instanceof ConfigError) {
+    if (error instanceof UsageError || error instanceof SnapshotHashError || error instanceof BoltFormatError || error instanceof ConfigError || isDecryptError(error)) {
       process.stderr.write(`Error: ${error.message}\n`);
       return 1;
     }

@@ -107,7 +107,7 @@ export interface FlagOptions {
   forceNewCluster?: boolean;
   /** --experimental-initial-corrupt-check: Enable to check data corruption before serving any client/peer traffic. Default: "false". */
   experimentalInitialCorruptCheck?: boolean;
-  /** --experimental-corrupt-check-time: Duration of time between cluster corruption check passes. Default: "0s". Accepted for compatibility; no effect yet. */
+  /** --experimental-corrupt-check-time: Duration of time between cluster corruption check passes. Default: "0s". */
   experimentalCorruptCheckTime?: DurationOption;
   /** --initial-election-tick-advance: Whether to fast-forward initial election ticks on boot for faster election. Default: "true". Accepted for compatibility; no effect yet. */
   initialElectionTickAdvance?: boolean;
@@ -155,6 +155,14 @@ export interface FlagOptions {
   autoCompactionRetention?: string;
   /** --auto-compaction-mode: interpret 'auto-compaction-retention' one of: periodic|revision. Default: "periodic". */
   autoCompactionMode?: string;
+  /** --backup-dir: Write a snapshot file here at each --backup-interval while this member is the leader (etcd-ts; empty: no backups). */
+  backupDir?: string;
+  /** --backup-interval: Time between scheduled backups (etcd-ts). Default: "1h". */
+  backupInterval?: DurationOption;
+  /** --backup-retention: Number of scheduled backups kept in --backup-dir: the newest N (etcd-ts). Default: "24". */
+  backupRetention?: number;
+  /** --backup-encryption-key-file: Encrypt scheduled backups with AES-256-GCM using the key in this file: 32 raw bytes or 64 hex characters (etcd-ts). */
+  backupEncryptionKeyFile?: string;
   /** --experimental-backend-bbolt-freelist-type: ExperimentalBackendFreelistType specifies the type of freelist that boltdb backend uses(array and map are supported types) Default: "map". Accepted for compatibility; no effect yet. */
   experimentalBackendBboltFreelistType?: string;
   /** --experimental-compaction-batch-limit: Sets the maximum revisions deleted in each compaction batch. Default: "1000". Accepted for compatibility; no effect yet. */

@@ -2,7 +2,7 @@
 // set as ETCD_<FLAG_NAME>. Flags marked `accepted` are taken for
 // compatibility with etcd's command lines and have no effect yet.
 
-export type FlagKind = 'string' | 'uint' | 'bool' | 'duration';
+export type FlagKind = 'string' | 'uint' | 'int' | 'bool' | 'duration';
 
 export interface FlagSpec {
   kind: FlagKind;
@@ -31,7 +31,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   'backend-batch-limit': { kind: 'uint', defaultValue: '0', help: 'BackendBatchLimit is the maximum operations before commit the backend transaction.' },
   'max-request-bytes': { kind: 'uint', defaultValue: String(1.5 * 1024 * 1024), help: 'Maximum client request size in bytes the server will accept.' },
   'max-txn-ops': { kind: 'uint', defaultValue: '128', help: 'Maximum number of operations permitted in a transaction.' },
-  'quota-backend-bytes': { kind: 'uint', defaultValue: '0', help: 'Raise alarms when backend size exceeds the given quota (0 defaults to low space quota).' },
+  'quota-backend-bytes': { kind: 'int', defaultValue: '0', help: 'Raise alarms when backend size exceeds the given quota (0 defaults to low space quota).' },
   'log-level': { kind: 'string', defaultValue: 'info', help: 'Configures log level. Only supports debug, info, warn, error, panic, or fatal.' },
   logger: { kind: 'string', defaultValue: 'zap', help: 'Currently only supports \'zap\' for structured logging.' },
   'log-output': { kind: 'string', defaultValue: 'default', help: '[TO BE DEPRECATED IN 3.5] use \'log-outputs\'.', accepted: true },
@@ -66,7 +66,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   'strict-reconfig-check': { kind: 'bool', defaultValue: 'true', help: 'Reject reconfiguration requests that would cause quorum loss.' },
   'force-new-cluster': { kind: 'bool', defaultValue: 'false', help: 'Force to create a new one member cluster.' },
   'experimental-initial-corrupt-check': { kind: 'bool', defaultValue: 'false', help: 'Enable to check data corruption before serving any client/peer traffic.' },
-  'experimental-corrupt-check-time': { kind: 'duration', defaultValue: '0s', help: 'Duration of time between cluster corruption check passes.', accepted: true },
+  'experimental-corrupt-check-time': { kind: 'duration', defaultValue: '0s', help: 'Duration of time between cluster corruption check passes.' },
   'initial-election-tick-advance': { kind: 'bool', defaultValue: 'true', help: 'Whether to fast-forward initial election ticks on boot for faster election.', accepted: true },
   'pre-vote': { kind: 'bool', defaultValue: 'false', help: 'Enable to run an additional Raft election phase.', accepted: true },
   'max-snapshots': { kind: 'uint', defaultValue: '5', help: 'Maximum number of snapshot files to retain (0 is unlimited).', accepted: true },
@@ -92,6 +92,11 @@ export const FLAGS: Record<string, FlagSpec> = {
   debug: { kind: 'bool', defaultValue: 'false', help: 'Enable debug-level logging for etcd. [WARN] Will be deprecated in v3.5. Use \'--log-level=debug\' instead.' },
   'auto-compaction-retention': { kind: 'string', defaultValue: '0', help: 'Auto compaction retention for mvcc key value store. 0 means disable auto compaction.' },
   'auto-compaction-mode': { kind: 'string', defaultValue: 'periodic', help: 'interpret \'auto-compaction-retention\' one of: periodic|revision.' },
+  // Scheduled backups (etcd-ts; src/server/backup-scheduler.ts).
+  'backup-dir': { kind: 'string', defaultValue: '', help: 'Write a snapshot file here at each --backup-interval while this member is the leader (etcd-ts; empty: no backups).' },
+  'backup-interval': { kind: 'duration', defaultValue: '1h', help: 'Time between scheduled backups (etcd-ts).' },
+  'backup-retention': { kind: 'uint', defaultValue: '24', help: 'Number of scheduled backups kept in --backup-dir: the newest N (etcd-ts).' },
+  'backup-encryption-key-file': { kind: 'string', defaultValue: '', help: 'Encrypt scheduled backups with AES-256-GCM using the key in this file: 32 raw bytes or 64 hex characters (etcd-ts).' },
   'experimental-backend-bbolt-freelist-type': { kind: 'string', defaultValue: 'map', help: 'ExperimentalBackendFreelistType specifies the type of freelist that boltdb backend uses(array and map are supported types)', accepted: true },
   'experimental-compaction-batch-limit': { kind: 'uint', defaultValue: '1000', help: 'Sets the maximum revisions deleted in each compaction batch.', accepted: true },
   'experimental-warning-apply-duration': { kind: 'duration', defaultValue: '100ms', help: 'Time duration after which a warning is generated if request takes more time.' },

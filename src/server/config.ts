@@ -61,6 +61,8 @@ export interface MemberConfig {
   strictReconfigCheck: boolean;
   forceNewCluster: boolean;
   initialCorruptCheck: boolean;
+  /** --experimental-corrupt-check-time: interval of the leader's periodic hash check; 0 = off. */
+  corruptCheckTimeMs: number;
   maxConcurrentStreams: number;
   /** --auth-token: "simple" or "jwt,pub-key=...,priv-key=...,sign-method=...,ttl=...". */
   authToken: string;
@@ -72,6 +74,11 @@ export interface MemberConfig {
   warningApplyDurationMs: number;
   /** --log-outputs: 'stderr', 'stdout' or file paths ('default' is stderr). */
   logOutputs: string[];
+  /** --backup-dir ('' for no scheduled backups), --backup-interval, --backup-retention, --backup-encryption-key-file. */
+  backupDir: string;
+  backupIntervalMs: number;
+  backupRetention: number;
+  backupEncryptionKeyFile: string;
 }
 
 /**
@@ -236,6 +243,12 @@ function parseBool(flag: string, text: string): boolean {
   throw new ConfigError(`invalid boolean value "${text}" for -${flag}: parse error`);
 }
 
+/** Go's Int64 flag: negative values too (--quota-backend-bytes=-1 disables the quota). */
+function parseInt64(flag: string, text: string): number {
+  if (!/^[+-]?\d+$/.test(text) || BigInt(text) < -(2n ** 63n) || BigInt(text) >= 2n ** 63n) throw new ConfigError(`invalid value "${text}" for flag -${flag}: parse error`);
+  return Number(text);
+}
+
 function parseUint(flag: string, text: string): number {
   if (!/^\d+$/.test(text)) throw new ConfigError(`invalid value "${text}" for flag -${flag}: parse error`);
   return Number(text);
@@ -303,7 +316,7 @@ export function buildMemberConfig(values: FlagValues): MemberConfig {
     snapshotCatchUpEntries: parseUint('experimental-snapshot-catchup-entries', values['experimental-snapshot-catchup-entries']!),
     maxRequestBytes: parseUint('max-request-bytes', values['max-request-bytes']!),
     maxTxnOps: parseUint('max-txn-ops', values['max-txn-ops']!),
-    quotaBackendBytes: parseUint('quota-backend-bytes', values['quota-backend-bytes']!),
+    quotaBackendBytes: parseInt64('quota-backend-bytes', values['quota-backend-bytes']!),
     ...autoCompactionConfig(values['auto-compaction-mode'] || 'periodic', values['auto-compaction-retention'] || '0'),
     listenMetricsUrls: parseUrls('listen-metrics-urls', values['listen-metrics-urls'] ?? ''),
     metricsLevel: values['metrics'] === 'extensive' ? 'extensive' : 'basic',
@@ -320,10 +333,12 @@ export function buildMemberConfig(values: FlagValues): MemberConfig {
     strictReconfigCheck: parseBool('strict-reconfig-check', values['strict-reconfig-check']!),
     forceNewCluster: parseBool('force-new-cluster', values['force-new-cluster']!),
     initialCorruptCheck: parseBool('experimental-initial-corrupt-check', values['experimental-initial-corrupt-check']!),
+    corruptCheckTimeMs: parseDurationMs('experimental-corrupt-check-time', values['experimental-corrupt-check-time'] ?? '0s'),
     maxConcurrentStreams: parseUint('max-concurrent-streams', values['max-concurrent-streams']!),
     ...authConfig(values, dataDir),
     warningApplyDurationMs: parseDurationMs('experimental-warning-apply-duration', values['experimental-warning-apply-duration'] ?? '100ms'),
     logOutputs: parseLogOutputs(values['log-outputs'] || values['log-output'] || 'default'),
+    ...backupConfig(values),
   };
   if (values['experimental-enable-v2v3']) {
     throw new ConfigError('--experimental-enable-v2v3: the etcd v2 API is not served by etcd-ts (only the v3 API is)');
@@ -433,4 +448,19 @@ function autoCompactionConfig(mode: string, retention: string): Pick<MemberConfi
   } catch (error) {
     throw new ConfigError((error as Error).message);
   }
+}
+
+/** The scheduled backup flags (etcd-ts); the key file is read at start (src/api/member-backups.ts). */
+function backupConfig(values: FlagValues): Pick<MemberConfig, 'backupDir' | 'backupIntervalMs' | 'backupRetention' | 'backupEncryptionKeyFile'> {
+  const backupDir = values['backup-dir'] ?? '';
+  const backupEncryptionKeyFile = values['backup-encryption-key-file'] ?? '';
+  const backupIntervalMs = parseDurationMs('backup-interval', values['backup-interval'] || '1h');
+  const backupRetention = parseUint('backup-retention', values['backup-retention'] || '24');
+  if (backupDir !== '') {
+    if (backupIntervalMs < 1000) throw new ConfigError(`--backup-interval must be at least 1s (set to ${values['backup-interval']})`);
+    if (backupRetention < 1) throw new ConfigError('--backup-retention must be at least 1');
+  } else if (backupEncryptionKeyFile !== '') {
+    throw new ConfigError('--backup-encryption-key-file needs --backup-dir');
+  }
+  return { backupDir, backupIntervalMs, backupRetention, backupEncryptionKeyFile };
 }

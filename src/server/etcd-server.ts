@@ -56,6 +56,7 @@ import type { PeerStats } from '../transport/index.js';
 import { AlarmAction, AlarmType, alarmErrors, alarmNames, formatAlarm, type AlarmMember } from './alarms.js';
 import { humanizeBytes, newBackendQuota, type Quota, type QuotaRequest } from './quota.js';
 import { startCompactor, type Compactor, type CompactorClock } from './compactor.js';
+import { removeScratchLeftovers } from './scratch-leftovers.js';
 import { formatGoDuration } from './config-file.js';
 
 export interface ServerStartOptions {
@@ -227,6 +228,8 @@ export class EtcdServer {
     const peerSocketFactory = options.peerSocketFactory ?? tcpSocketFactory;
     mkdirSync(join(config.dataDir, 'member'), { recursive: true });
     const unlockDataDir = lockDataDir(join(config.dataDir, 'member'));
+    // What a crash during a snapshot or defrag left (the lock says no one else uses it).
+    removeScratchLeftovers(join(config.dataDir, 'member', 'snap'), logger);
     // A data dir made by etcd (member/snap/db): import its backend first (snapshot/import.ts).
     const imported = await importEtcdDataDirIfPresent(join(config.dataDir, 'member'), backendFileName);
     if (imported !== undefined) {
@@ -595,6 +598,11 @@ export class EtcdServer {
   /** Names of the raised alarms (etcd's NOSPACE, CORRUPT), one per raising member. */
   activeAlarms(): string[] {
     return this.stateMachine.alarms.get(AlarmType.NONE).map((member) => alarmNames[member.alarm] ?? String(member.alarm));
+  }
+
+  /** etcd's linearizableReadNotify: resolves once applied up to a ReadIndex (the periodic corruption check). */
+  linearizableReadNotify(): Promise<void> {
+    return this.reads.waitUntilLinearizable();
   }
 
   /** etcd's health read: a keys-only range of one key as root (WithRoot), linearizable unless `serializable`. */

@@ -81,7 +81,8 @@ export class InitialCorruptCheckError extends Error {
 const compactedText = 'mvcc: required revision has been compacted';
 const futureRevisionText = 'mvcc: required revision is a future revision';
 
-interface PeerOutcome {
+/** One peer's answer, or the error of its last URL. */
+export interface PeerOutcome {
   peer: CorruptCheckPeer;
   response?: PeerHashKvResult;
   error?: unknown;
@@ -103,8 +104,7 @@ export async function checkInitialHashKv(options: InitialCorruptCheckOptions): P
     ...(options.timeoutMs === undefined ? {} : { timeout: `${options.timeoutMs / 1000}s` }),
   });
 
-  const peers = options.peers.filter((peer) => peer.id !== options.localMemberId && peer.clientUrls.length > 0);
-  const outcomes = await Promise.all(peers.map((peer) => askPeer(peer, options.peerHashKv, revision, logger, localId)));
+  const outcomes = await getPeerHashKvs(options.localMemberId, options.peers, options.peerHashKv, revision, logger);
 
   const report: InitialCorruptCheckReport = { matched: [], mismatched: [], differentCompactRevision: [], lagging: [], compactedPast: [], unreachable: [] };
   const localFields = {
@@ -148,6 +148,16 @@ export async function checkInitialHashKv(options: InitialCorruptCheckOptions): P
   if (report.mismatched.length > 0) throw new InitialCorruptCheckError(options.localMemberId, report.mismatched);
   logger.info('initial corruption checking passed; no corruption', { 'local-member-id': localId });
   return report;
+}
+
+/**
+ * etcd's getPeerHashKVs (shared with the periodic check): every member but
+ * the local one that has client URLs, asked concurrently for HashKV at
+ * `revision`; each failed URL is logged ("failed hash kv request").
+ */
+export function getPeerHashKvs(localMemberId: bigint, members: readonly CorruptCheckPeer[], peerHashKv: PeerHashKv, revision: number, logger: Logger): Promise<PeerOutcome[]> {
+  const peers = members.filter((peer) => peer.id !== localMemberId && peer.clientUrls.length > 0);
+  return Promise.all(peers.map((peer) => askPeer(peer, peerHashKv, revision, logger, formatId(localMemberId))));
 }
 
 /** etcd's getPeerHashKVs for one member: its URLs in turn until one answers. */
