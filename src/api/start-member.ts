@@ -39,6 +39,8 @@ import { MemberMetrics } from '../metrics/index.js';
 import { listenForMetrics, type MetricsListener } from './metrics-listener.js';
 import { backupSettings, startMemberBackups } from './member-backups.js';
 import type { BackupScheduler } from '../server/backup-scheduler.js';
+import { memberDashboard } from './dashboard/member-dashboard.js';
+import type { DashboardListener } from './dashboard/dashboard-listener.js';
 
 // etcd lets a request be this much larger than --max-request-bytes on the
 // wire, so that the size check (and its error) happens in the server.
@@ -196,6 +198,9 @@ export async function startMember(config: MemberConfig, logger: Logger, options:
   });
   const clientListeners: ClientListener[] = [];
   const metricsListeners: MetricsListener[] = [];
+  const dashboardListeners: DashboardListener[] = [];
+  // The web dashboard at /ui/ (--dashboard, --listen-dashboard-urls): src/api/dashboard/.
+  const dashboard = memberDashboard(config, { source: server, gateway, metrics, tls: memberTls.client, logger: embedLogger });
   let corruptCheck: PeriodicCorruptCheck | undefined;
   let backupScheduler: BackupScheduler | undefined;
   const shutDown = async (kill: boolean) => {
@@ -206,6 +211,7 @@ export async function startMember(config: MemberConfig, logger: Logger, options:
     if (!kill) await endSnapshotStreams(server, SNAPSHOT_STOP_GRACE_MS);
     for (const listener of clientListeners) await listener.close();
     for (const listener of metricsListeners) await listener.close();
+    for (const listener of dashboardListeners) await listener.close();
     grpcServer.forceShutdown();
     leaseForwarding.close();
     forwarding.close();
@@ -220,7 +226,7 @@ export async function startMember(config: MemberConfig, logger: Logger, options:
         plaintext: address.plaintext,
         tls: address.secure ? memberTls.client : undefined,
         grpcInjector: injector,
-        httpHandler: httpRoutes(server, gateway, metrics),
+        httpHandler: dashboard.onClientUrls(httpRoutes(server, gateway, metrics)),
         logger: embedLogger,
         certificateNames,
       });
@@ -230,6 +236,7 @@ export async function startMember(config: MemberConfig, logger: Logger, options:
     for (const url of config.listenMetricsUrls) {
       metricsListeners.push(await listenForMetrics(url, { source: server, metrics, tls: memberTls.client, logger: embedLogger }));
     }
+    dashboardListeners.push(...(await dashboard.listen()));
   } catch (error) {
     // A port in use: nothing of this start stays behind (listeners, peer port, data-dir lock).
     await shutDown(false);

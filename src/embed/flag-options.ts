@@ -145,6 +145,12 @@ export interface FlagOptions {
   enableAudit?: boolean;
   /** --listen-metrics-urls: List of URLs to listen on for the metrics and health endpoints. */
   listenMetricsUrls?: string | readonly string[];
+  /** --dashboard: Serve the web dashboard at /ui/ (etcd-ts; default true, --dashboard=false turns it off). Default: "true". */
+  dashboard?: boolean;
+  /** --dashboard-read-only: Hide the dashboard's editing (etcd-ts; default false). On --listen-dashboard-urls, gateway writes are refused there too; RBAC is the real protection. Default: "false". */
+  dashboardReadOnly?: boolean;
+  /** --listen-dashboard-urls: List of URLs to serve the dashboard (and the JSON gateway it calls) on, instead of the client URLs (etcd-ts). */
+  listenDashboardUrls?: string | readonly string[];
   /** --metrics: Set level of detail for exported metrics, specify 'extensive' to include server side grpc histogram metrics Default: "basic". */
   metrics?: string;
   /** --enable-pprof: Enable runtime profiling data via HTTP server (Go's pprof; not served here). Default: "false". Accepted for compatibility; no effect yet. */

@@ -89,6 +89,10 @@ const TOP_LEVEL_SETTINGS: Readonly<Record<string, ValueKind>> = {
   'enable-pprof': 'bool',
   metrics: 'string',
   'listen-metrics-urls': 'nonempty-string',
+  // etcd-ts's web dashboard (not in etcd's file format).
+  dashboard: 'bool',
+  'dashboard-read-only': 'bool',
+  'listen-dashboard-urls': 'nonempty-string',
   logger: 'string',
   'log-level': 'string',
   'log-outputs': 'string-list',

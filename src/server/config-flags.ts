@@ -87,6 +87,10 @@ export const FLAGS: Record<string, FlagSpec> = {
   'audit-log-path': { kind: 'string', defaultValue: '', help: 'Write one JSON line per client request to this file (etcd-ts; reopened on SIGHUP).' },
   'enable-audit': { kind: 'bool', defaultValue: 'false', help: 'Write the audit log to <data-dir>/audit.log unless --audit-log-path names a file (etcd-ts).' },
   'listen-metrics-urls': { kind: 'string', defaultValue: '', help: 'List of URLs to listen on for the metrics and health endpoints.' },
+  // The web dashboard (etcd-ts): /ui/ on the client URLs, or only on --listen-dashboard-urls.
+  dashboard: { kind: 'bool', defaultValue: 'true', help: 'Serve the web dashboard at /ui/ (etcd-ts; default true, --dashboard=false turns it off).' },
+  'dashboard-read-only': { kind: 'bool', defaultValue: 'false', help: 'Hide the dashboard\'s editing (etcd-ts; default false). On --listen-dashboard-urls, gateway writes are refused there too; RBAC is the real protection.' },
+  'listen-dashboard-urls': { kind: 'string', defaultValue: '', help: 'List of URLs to serve the dashboard (and the JSON gateway it calls) on, instead of the client URLs (etcd-ts).' },
   metrics: { kind: 'string', defaultValue: 'basic', help: 'Set level of detail for exported metrics, specify \'extensive\' to include server side grpc histogram metrics' },
   'enable-pprof': { kind: 'bool', defaultValue: 'false', help: 'Enable runtime profiling data via HTTP server (Go\'s pprof; not served here).', accepted: true },
   debug: { kind: 'bool', defaultValue: 'false', help: 'Enable debug-level logging for etcd. [WARN] Will be deprecated in v3.5. Use \'--log-level=debug\' instead.' },

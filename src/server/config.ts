@@ -40,6 +40,12 @@ export interface MemberConfig {
   listenMetricsUrls: URL[];
   /** --metrics: 'extensive' adds grpc_server_handling_seconds (etcd treats any other value as basic). */
   metricsLevel: 'basic' | 'extensive';
+  /** --dashboard: the web dashboard at /ui/ (etcd-ts). */
+  dashboard: boolean;
+  /** --dashboard-read-only: the dashboard hides editing (and its own listeners refuse gateway writes). */
+  dashboardReadOnly: boolean;
+  /** --listen-dashboard-urls: the dashboard is served only on these, not on the client URLs. */
+  listenDashboardUrls: URL[];
   logLevel: LogLevel;
   watchProgressNotifyIntervalMs: number;
   enableLeaseCheckpoint: boolean;
@@ -320,6 +326,9 @@ export function buildMemberConfig(values: FlagValues): MemberConfig {
     ...autoCompactionConfig(values['auto-compaction-mode'] || 'periodic', values['auto-compaction-retention'] || '0'),
     listenMetricsUrls: parseUrls('listen-metrics-urls', values['listen-metrics-urls'] ?? ''),
     metricsLevel: values['metrics'] === 'extensive' ? 'extensive' : 'basic',
+    dashboard: parseBool('dashboard', values['dashboard'] ?? 'true'),
+    dashboardReadOnly: parseBool('dashboard-read-only', values['dashboard-read-only'] ?? 'false'),
+    listenDashboardUrls: parseUrls('listen-dashboard-urls', values['listen-dashboard-urls'] ?? ''),
     logLevel,
     watchProgressNotifyIntervalMs: parseDurationMs('experimental-watch-progress-notify-interval', values['experimental-watch-progress-notify-interval']!),
     enableLeaseCheckpoint: parseBool('experimental-enable-lease-checkpoint', values['experimental-enable-lease-checkpoint']!),
