@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { makeTestCertificates, type KeyPair, type TestCertificates } from '../support/certificates.js';
 import { etcdctl, etcdctlOk } from '../support/etcdctl.js';
 import { freePort } from '../support/free-port.js';
@@ -28,7 +28,7 @@ const processes = new Set<ServerProcess>();
 before(() => {
   certs = makeTestCertificates();
   // One peer certificate per member, as an operator would issue them.
-  for (let index = 1; index <= 3; index++) peerCertificates.push(certs.ca.issue(`peer-m${index}`, { commonName: `m${index}` }));
+  for (let index = 1; index <= 4; index++) peerCertificates.push(certs.ca.issue(`peer-m${index}`, { commonName: `m${index}` }));
 });
 
 after(async () => {
@@ -77,6 +77,30 @@ async function startCluster(token: string, peerFlags: (index: number) => string[
   });
   await Promise.all(expectReady.map((index) => members[index]!.process.waitReady(`${members[index]!.name} to serve clients`)));
   return members;
+}
+
+/** MemberAdd through `members[0]`, then the new member started with --initial-cluster-state=existing. */
+async function startJoiner(members: PeerTlsMember[], name: string, peerFlags: string[]): Promise<PeerTlsMember> {
+  const clientPort = await freePort();
+  const peerUrl = `https://127.0.0.1:${await freePort()}`;
+  const added = await etcdctlOk(members[0]!.endpoint, ['member', 'add', name, `--peer-urls=${peerUrl}`]);
+  const initialCluster = /ETCD_INITIAL_CLUSTER="([^"]+)"/.exec(added)![1]!;
+  const clientUrl = `http://127.0.0.1:${clientPort}`;
+  const dataDir = join(dirname(members[0]!.dataDir), `${name}.etcd`);
+  const process = new ServerProcess('etcd-ts', [
+    `--name=${name}`,
+    `--data-dir=${dataDir}`,
+    `--listen-client-urls=${clientUrl}`,
+    `--advertise-client-urls=${clientUrl}`,
+    `--listen-peer-urls=${peerUrl}`,
+    `--initial-advertise-peer-urls=${peerUrl}`,
+    `--initial-cluster=${initialCluster}`,
+    '--initial-cluster-state=existing',
+    ...peerFlags,
+  ]);
+  processes.add(process);
+  await process.waitReady(`${name} to join and serve clients`);
+  return { name, endpoint: `127.0.0.1:${clientPort}`, peerUrl, dataDir, process };
 }
 
 async function stopCluster(members: PeerTlsMember[]): Promise<void> {
@@ -141,6 +165,14 @@ describe('peer TLS: three members', { timeout: 120_000 }, () => {
         assert.doesNotMatch(member.process.output, /"msg":"(rejected connection|refused a peer connection)"/, `${member.name} refused no peer`);
         assert.match(member.process.output, /"msg":"established TCP streaming connection with remote peer"/);
       }
+      // A fourth member joins: it learns its id with GET /members over the TLS peer port.
+      const joiner = await startJoiner(members, 'm4', certificateFlags(peerCertificates[3]!, certs.ca.cert));
+      members.push(joiner);
+      await waitFor('m4 to hold the data', async () => (await etcdctlOk(joiner.endpoint, ['get', 'peer-tls', '--consistency=s', '--print-value-only'])) === 'from-m3\n' || undefined, {
+        timeoutMs: 20_000,
+        intervalMs: 200,
+      });
+      assert.match(await etcdctlOk(members[0]!.endpoint, ['member', 'list']), new RegExp(`, started, m4, ${joiner.peerUrl}, `));
     } finally {
       await stopCluster(members);
     }

@@ -50,8 +50,8 @@ export function fetchMembers(peerUrl: string, socketFactory: SocketFactory, time
         host: url.hostname,
         port: url.port,
         path: '/members',
-        agent: false,
         // The member's own peer socket factory: TCP, unix or TLS with its peer certificate.
+        // No `agent` option: with one (even `false`) Node dials with the agent and ignores this.
         createConnection: () => socketFactory.connect(new URL(peerUrl), () => undefined),
         timeout: timeoutMs,
       },
