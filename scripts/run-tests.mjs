@@ -24,7 +24,9 @@ if (files.length === 0) {
 }
 const result = spawnSync(
   process.execPath,
-  ['--enable-source-maps', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files],
+  // --test-force-exit: a file whose tests are done exits even if a failed run left a
+  // handle open (a chaos run that aborted once kept its file, and CI, waiting forever).
+  ['--enable-source-maps', '--test', '--test-concurrency=1', '--test-force-exit', '--test-reporter=spec', ...files],
   { stdio: 'inherit' },
 );
 process.exit(result.status ?? 1);
