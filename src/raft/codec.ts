@@ -1,5 +1,6 @@
 // A compact binary encoding of the Raft types for the WAL and the peer
-// transport. Integers are unsigned LEB128 varints (up to 2^53 - 1), byte
+// transport. Integers are unsigned LEB128 varints (up to 2^53 - 1; node ids
+// up to 2^64 - 1, in ten bytes, the same encoding for small ones), byte
 // strings are length-prefixed, and every record starts with a format
 // version byte. Decoding checks every bound and rejects trailing bytes, so
 // garbage input throws CodecError and never hangs or allocates unboundedly.
@@ -15,11 +16,15 @@ import {
   type Message,
   type Snapshot,
   type SnapshotMetadata,
+  type NodeId,
+  nodeIdOf,
 } from './types.js';
 
 const FORMAT_VERSION = 1;
 /** A varint of a safe integer never needs more than 8 bytes (56 bits). */
 const MAX_VARINT_BYTES = 8;
+/** Node ids use all 64 bits: ten bytes of varint. */
+const MAX_ID_VARINT_BYTES = 10;
 
 export class CodecError extends Error {
   constructor(message: string) {
@@ -53,6 +58,22 @@ class Writer {
       value = Math.floor(value / 0x80);
     }
     this.buffer[this.length++] = value;
+  }
+
+  /** A node id: the same varint, up to 64 bits (ten bytes). */
+  id(value: NodeId): void {
+    if (typeof value === 'number') {
+      this.uint(value);
+      return;
+    }
+    if (value < 0n || value >= 1n << 64n) throw new CodecError(`cannot encode ${value} as a node id`);
+    this.reserve(MAX_ID_VARINT_BYTES);
+    let rest = value;
+    while (rest >= 0x80n) {
+      this.buffer[this.length++] = Number(rest & 0x7fn) | 0x80;
+      rest >>= 7n;
+    }
+    this.buffer[this.length++] = Number(rest);
   }
 
   bytes(value: Uint8Array): void {
@@ -92,6 +113,19 @@ class Reader {
         return value;
       }
       scale *= 0x80;
+    }
+    throw new CodecError('varint too long');
+  }
+
+  id(): NodeId {
+    let value = 0n;
+    for (let count = 0; count < MAX_ID_VARINT_BYTES; count++) {
+      const byte = this.byte();
+      value |= BigInt(byte & 0x7f) << BigInt(7 * count);
+      if ((byte & 0x80) === 0) {
+        if (value >= 1n << 64n) throw new CodecError('node id out of range');
+        return nodeIdOf(value);
+      }
     }
     throw new CodecError('varint too long');
   }
@@ -165,15 +199,15 @@ function readEntry(reader: Reader): Entry {
   return { term, index, type, data };
 }
 
-function writeIds(writer: Writer, ids: readonly number[]): void {
+function writeIds(writer: Writer, ids: readonly NodeId[]): void {
   writer.uint(ids.length);
-  for (const id of ids) writer.uint(id);
+  for (const id of ids) writer.id(id);
 }
 
-function readIds(reader: Reader): number[] {
+function readIds(reader: Reader): NodeId[] {
   const count = reader.count();
-  const ids: number[] = [];
-  for (let i = 0; i < count; i++) ids.push(reader.uint());
+  const ids: NodeId[] = [];
+  for (let i = 0; i < count; i++) ids.push(reader.id());
   return ids;
 }
 
@@ -221,13 +255,13 @@ export function decodeEntry(bytes: Uint8Array): Entry {
 export function encodeHardState(hardState: HardState): Uint8Array {
   return encodeWhole((writer) => {
     writer.uint(hardState.term);
-    writer.uint(hardState.vote);
+    writer.id(hardState.vote);
     writer.uint(hardState.commit);
   });
 }
 
 export function decodeHardState(bytes: Uint8Array): HardState {
-  return decodeWhole(bytes, (reader) => ({ term: reader.uint(), vote: reader.uint(), commit: reader.uint() }));
+  return decodeWhole(bytes, (reader) => ({ term: reader.uint(), vote: reader.id(), commit: reader.uint() }));
 }
 
 export function encodeSnapshotMetadata(metadata: SnapshotMetadata): Uint8Array {
@@ -249,7 +283,7 @@ export function decodeSnapshot(bytes: Uint8Array): Snapshot {
 export function encodeConfChange(change: ConfChange): Uint8Array {
   return encodeWhole((writer) => {
     writer.uint(change.type);
-    writer.uint(change.nodeId);
+    writer.id(change.nodeId);
     writer.bytes(change.context);
   });
 }
@@ -257,7 +291,7 @@ export function encodeConfChange(change: ConfChange): Uint8Array {
 export function decodeConfChange(bytes: Uint8Array): ConfChange {
   return decodeWhole(bytes, (reader) => {
     const type = enumValue<ConfChangeType>(reader.uint(), ConfChangeType, 'conf change type');
-    const nodeId = reader.uint();
+    const nodeId = reader.id();
     return { type, nodeId, context: reader.bytes() };
   });
 }
@@ -265,8 +299,8 @@ export function decodeConfChange(bytes: Uint8Array): ConfChange {
 export function encodeMessage(message: Message): Uint8Array {
   return encodeWhole((writer) => {
     writer.uint(message.type);
-    writer.uint(message.to);
-    writer.uint(message.from);
+    writer.id(message.to);
+    writer.id(message.from);
     writer.uint(message.term);
     writer.uint(message.logTerm);
     writer.uint(message.index);
@@ -288,8 +322,8 @@ export function encodeMessage(message: Message): Uint8Array {
 export function decodeMessage(bytes: Uint8Array): Message {
   return decodeWhole(bytes, (reader) => {
     const type = enumValue<MessageType>(reader.uint(), MessageType, 'message type');
-    const to = reader.uint();
-    const from = reader.uint();
+    const to = reader.id();
+    const from = reader.id();
     const term = reader.uint();
     const logTerm = reader.uint();
     const index = reader.uint();

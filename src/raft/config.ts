@@ -1,10 +1,10 @@
 // Configuration of one Raft member, validated once at construction.
 
-import type { Storage } from './types.js';
+import { isValidNodeId, type NodeId, type Storage } from './types.js';
 
 export interface RaftConfig {
   /** This member's id; nonzero. */
-  id: number;
+  id: NodeId;
   /** Ticks without hearing from a leader before campaigning (randomized in [electionTick, 2*electionTick)). */
   electionTick: number;
   /** Ticks between a leader's heartbeats; must be smaller than electionTick. */
@@ -43,7 +43,9 @@ export function validateConfig(config: RaftConfig): ValidatedRaftConfig {
   const positiveInteger = (name: string, value: number): void => {
     if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`raft config: ${name} must be a positive integer, got ${value}`);
   };
-  positiveInteger('id', config.id);
+  if (!isValidNodeId(config.id)) {
+    throw new Error(`raft config: id must be a positive 64-bit integer in its one form (nodeIdOf), got ${config.id}`);
+  }
   positiveInteger('electionTick', config.electionTick);
   positiveInteger('heartbeatTick', config.heartbeatTick);
   if (config.electionTick <= config.heartbeatTick) throw new Error('raft config: electionTick must be greater than heartbeatTick');

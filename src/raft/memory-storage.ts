@@ -20,12 +20,14 @@
 
 import {
   CompactedError,
+  compareNodeIds,
   ConfChangeType,
   EntryType,
   UnavailableError,
   type ConfState,
   type Entry,
   type HardState,
+  type NodeId,
   type Snapshot,
   type Storage,
 } from './types.js';
@@ -52,9 +54,9 @@ export class MemoryStorage implements Storage {
   }
 
   /** Storage for a member of a brand-new cluster of `voters` (see the file comment). */
-  static bootstrap(voters: readonly number[]): MemoryStorage {
+  static bootstrap(voters: readonly NodeId[]): MemoryStorage {
     if (voters.length === 0) throw new Error('cannot bootstrap a cluster without voters');
-    const storage = MemoryStorage.withConfState({ voters: [...voters].sort((a, b) => a - b), learners: [] });
+    const storage = MemoryStorage.withConfState({ voters: [...voters].sort(compareNodeIds), learners: [] });
     const entries: Entry[] = voters.map((nodeId, position) => ({
       term: 1,
       index: position + 1,

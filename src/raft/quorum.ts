@@ -1,6 +1,8 @@
 // Majority counting over a set of voters: the commit index a majority has
 // reached, and the outcome of an election. Learners never appear here.
 
+import type { NodeId } from './types.js';
+
 export enum VoteResult {
   Pending = 'pending',
   Lost = 'lost',
@@ -16,7 +18,7 @@ export function majoritySize(voterCount: number): number {
  * The largest index that a majority of voters have acknowledged. Voters
  * without a known match count as 0. An empty configuration commits nothing.
  */
-export function committedIndex(voters: readonly number[], matchOf: (id: number) => number | undefined): number {
+export function committedIndex(voters: readonly NodeId[], matchOf: (id: NodeId) => number | undefined): number {
   if (voters.length === 0) return 0;
   const matches = voters.map((id) => matchOf(id) ?? 0).sort((a, b) => b - a);
   return matches[majoritySize(voters.length) - 1]!;
@@ -26,7 +28,7 @@ export function committedIndex(voters: readonly number[], matchOf: (id: number) 
  * The election result given the votes received so far: won once a majority
  * granted, lost once a majority can no longer be reached.
  */
-export function voteResult(voters: readonly number[], voteOf: (id: number) => boolean | undefined): VoteResult {
+export function voteResult(voters: readonly NodeId[], voteOf: (id: NodeId) => boolean | undefined): VoteResult {
   if (voters.length === 0) return VoteResult.Won;
   let granted = 0;
   let missing = 0;

@@ -12,11 +12,13 @@ import {
   ProposalDroppedError,
   Role,
   UnavailableError,
+  isValidNodeId,
   type ConfChange,
   type ConfState,
   type Entry,
   type HardState,
   type Message,
+  type NodeId,
   type ReadState,
   type Snapshot,
   type SoftState,
@@ -43,10 +45,10 @@ enum CampaignType {
 const MAX_POSTPONED_READ_INDEX_REQUESTS = 65536;
 
 export class Raft {
-  readonly id: number;
+  readonly id: NodeId;
   term = 0;
-  vote = 0;
-  lead = 0;
+  vote: NodeId = 0;
+  lead: NodeId = 0;
   role = Role.Follower;
   isLearner = false;
   readonly log: RaftLog;
@@ -55,7 +57,7 @@ export class Raft {
   messages: Message[] = [];
   /** Output for the caller: confirmed read points. */
   readStates: ReadState[] = [];
-  leadTransferee = 0;
+  leadTransferee: NodeId = 0;
   /** Index of the latest conf change proposed by this leader; a new one waits until it is applied. */
   pendingConfIndex = 0;
   /** Index of the empty entry this leader appended when its term began. */
@@ -143,7 +145,7 @@ export class Raft {
     this.postponedReadIndexRequests = [];
   }
 
-  becomeFollower(term: number, lead: number): void {
+  becomeFollower(term: number, lead: NodeId): void {
     this.reset(term);
     this.lead = lead;
     this.role = Role.Follower;
@@ -231,12 +233,12 @@ export class Raft {
     this.messages.push(message);
   }
 
-  private sendAppend(to: number): void {
+  private sendAppend(to: NodeId): void {
     this.maybeSendAppend(to, true);
   }
 
   /** Sends entries (or a snapshot) to `to` if its progress allows; returns whether a message went out. */
-  private maybeSendAppend(to: number, sendIfEmpty: boolean): boolean {
+  private maybeSendAppend(to: NodeId, sendIfEmpty: boolean): boolean {
     const progress = this.tracker.progress.get(to);
     if (!progress || progress.isPaused()) return false;
     let previousTerm: number;
@@ -273,7 +275,7 @@ export class Raft {
     return true;
   }
 
-  private maybeSendSnapshot(to: number): boolean {
+  private maybeSendSnapshot(to: NodeId): boolean {
     const progress = this.tracker.progress.get(to)!;
     // Only an active follower is worth a (large) snapshot.
     if (!progress.recentActive) return false;
@@ -290,7 +292,7 @@ export class Raft {
     return true;
   }
 
-  private sendHeartbeat(to: number, context: Uint8Array): void {
+  private sendHeartbeat(to: NodeId, context: Uint8Array): void {
     const progress = this.tracker.progress.get(to)!;
     // Never tell a follower to commit beyond what it is known to hold.
     const commit = Math.min(progress.match, this.log.committed);
@@ -415,7 +417,7 @@ export class Raft {
         learners.delete(change.nodeId);
       }
     }
-    const sameSet = (set: Set<number>, ids: number[]): boolean => set.size === ids.length && ids.every((id) => set.has(id));
+    const sameSet = (set: Set<NodeId>, ids: NodeId[]): boolean => set.size === ids.length && ids.every((id) => set.has(id));
     return !sameSet(voters, this.tracker.voters) || !sameSet(learners, this.tracker.learners);
   }
 
@@ -457,7 +459,7 @@ export class Raft {
     }
   }
 
-  private poll(id: number, granted: boolean): VoteResult {
+  private poll(id: NodeId, granted: boolean): VoteResult {
     this.tracker.recordVote(id, granted);
     return this.tracker.tallyVotes().result;
   }
@@ -668,7 +670,7 @@ export class Raft {
     for (const status of this.readOnly.advance(message.context)) this.respondToReadIndex(status.request, status.index);
   }
 
-  private handleTransferLeader(transferee: number): void {
+  private handleTransferLeader(transferee: NodeId): void {
     const progress = this.tracker.progress.get(transferee)!;
     if (progress.isLearner) return;
     if (this.leadTransferee !== 0) {
@@ -683,7 +685,7 @@ export class Raft {
     else this.sendAppend(transferee);
   }
 
-  private sendTimeoutNow(to: number): void {
+  private sendTimeoutNow(to: NodeId): void {
     this.send(newMessage({ type: MessageType.TimeoutNow, to }));
   }
 
@@ -885,7 +887,7 @@ export class Raft {
 
   /** Applies a committed conf change (the caller calls this when it applies the entry). */
   applyConfChange(change: ConfChange): ConfState {
-    if (!Number.isSafeInteger(change.nodeId) || change.nodeId <= 0) throw new Error(`invalid conf change node id ${change.nodeId}`);
+    if (!isValidNodeId(change.nodeId)) throw new Error(`invalid conf change node id ${change.nodeId}`);
     this.applyChangeToTracker(change);
     const confState = this.tracker.confState();
     const self = this.tracker.progress.get(this.id);
@@ -912,7 +914,7 @@ export class Raft {
    * voter with TimeoutNow, then step down.
    */
   private stepDownAfterRemoval(): void {
-    let successor = 0;
+    let successor: NodeId = 0;
     let successorMatch = -1;
     for (const id of this.tracker.voters) {
       const match = this.tracker.progress.get(id)!.match;

@@ -18,6 +18,7 @@ import {
   type ConfState,
   type HardState,
   type Message,
+  type NodeId,
   type Ready,
   type Role,
   type SoftState,
@@ -35,16 +36,16 @@ export interface ProgressStatus {
 }
 
 export interface Status {
-  id: number;
+  id: NodeId;
   term: number;
-  vote: number;
+  vote: NodeId;
   commit: number;
   applied: number;
-  leader: number;
+  leader: NodeId;
   role: Role;
   /** Replication progress of every member; only on the leader. */
-  progress?: Map<number, ProgressStatus>;
-  leadTransferee: number;
+  progress?: Map<NodeId, ProgressStatus>;
+  leadTransferee: NodeId;
   confState: ConfState;
 }
 
@@ -125,7 +126,7 @@ export class RawNode {
   }
 
   /** Asks the leader to hand over to `transferee` (which catches up first). */
-  transferLeader(transferee: number): void {
+  transferLeader(transferee: NodeId): void {
     this.raft.step(newMessage({ type: MessageType.TransferLeader, from: transferee }));
   }
 
@@ -133,11 +134,11 @@ export class RawNode {
     return this.raft.applyConfChange(change);
   }
 
-  reportUnreachable(id: number): void {
+  reportUnreachable(id: NodeId): void {
     this.raft.step(newMessage({ type: MessageType.Unreachable, from: id }));
   }
 
-  reportSnapshot(id: number, success: boolean): void {
+  reportSnapshot(id: NodeId, success: boolean): void {
     this.raft.step(newMessage({ type: MessageType.SnapStatus, from: id, reject: !success }));
   }
 

@@ -3,12 +3,12 @@
 // answered with the commit index recorded when it arrived, once a quorum
 // acknowledged a heartbeat carrying its context (or a later one's).
 
-import type { Message } from './types.js';
+import type { Message, NodeId } from './types.js';
 
 export interface ReadIndexStatus {
   request: Message;
   index: number;
-  acks: Set<number>;
+  acks: Set<NodeId>;
 }
 
 /** Bound on queued requests: beyond it new ones are refused. */
@@ -32,7 +32,7 @@ export class ReadOnlyQueue {
   }
 
   /** Records that `id` acknowledged the heartbeat for `context`; returns the acks so far. */
-  recvAck(id: number, context: Uint8Array): Set<number> | undefined {
+  recvAck(id: NodeId, context: Uint8Array): Set<NodeId> | undefined {
     const status = this.pending.get(contextKey(context));
     if (!status) return undefined;
     status.acks.add(id);

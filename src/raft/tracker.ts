@@ -2,16 +2,16 @@
 // learners), each member's replication progress, and the votes of the
 // current election.
 
-import type { ConfState } from './types.js';
+import { compareNodeIds, type ConfState, type NodeId } from './types.js';
 import { Progress } from './progress.js';
 import { committedIndex, voteResult, VoteResult } from './quorum.js';
 
 export class ProgressTracker {
   /** Sorted, so that iteration (and hence message order) is deterministic. */
-  voters: number[] = [];
-  learners: number[] = [];
-  readonly progress = new Map<number, Progress>();
-  readonly votes = new Map<number, boolean>();
+  voters: NodeId[] = [];
+  learners: NodeId[] = [];
+  readonly progress = new Map<NodeId, Progress>();
+  readonly votes = new Map<NodeId, boolean>();
 
   constructor(readonly maxInflightMsgs: number) {}
 
@@ -19,16 +19,16 @@ export class ProgressTracker {
     return { voters: [...this.voters], learners: [...this.learners] };
   }
 
-  isVoter(id: number): boolean {
+  isVoter(id: NodeId): boolean {
     return this.voters.includes(id);
   }
 
   /** Every member id, voters first, each group sorted. */
-  memberIds(): number[] {
+  memberIds(): NodeId[] {
     return [...this.voters, ...this.learners];
   }
 
-  addVoter(id: number, nextIndex: number): void {
+  addVoter(id: NodeId, nextIndex: number): void {
     const existing = this.progress.get(id);
     if (existing) {
       if (!existing.isLearner) return;
@@ -40,14 +40,14 @@ export class ProgressTracker {
     this.voters = sortedWith(this.voters, id);
   }
 
-  addLearner(id: number, nextIndex: number): void {
+  addLearner(id: NodeId, nextIndex: number): void {
     // Demoting a voter is not supported: it is left a voter.
     if (this.progress.has(id)) return;
     this.progress.set(id, new Progress(nextIndex, this.maxInflightMsgs, true));
     this.learners = sortedWith(this.learners, id);
   }
 
-  remove(id: number): void {
+  remove(id: NodeId): void {
     this.progress.delete(id);
     this.voters = this.voters.filter((voter) => voter !== id);
     this.learners = this.learners.filter((learner) => learner !== id);
@@ -67,7 +67,7 @@ export class ProgressTracker {
   }
 
   /** True when a majority of voters were heard from recently (the leader counts itself). */
-  quorumActive(selfId: number): boolean {
+  quorumActive(selfId: NodeId): boolean {
     return (
       voteResult(this.voters, (id) => {
         const progress = this.progress.get(id);
@@ -80,7 +80,7 @@ export class ProgressTracker {
     this.votes.clear();
   }
 
-  recordVote(id: number, granted: boolean): void {
+  recordVote(id: NodeId, granted: boolean): void {
     if (!this.votes.has(id)) this.votes.set(id, granted);
   }
 
@@ -96,7 +96,7 @@ export class ProgressTracker {
   }
 }
 
-function sortedWith(ids: number[], id: number): number[] {
+function sortedWith(ids: NodeId[], id: NodeId): NodeId[] {
   if (ids.includes(id)) return ids;
-  return [...ids, id].sort((a, b) => a - b);
+  return [...ids, id].sort(compareNodeIds);
 }

@@ -2,7 +2,32 @@
 // persistent state, snapshots, messages and the Ready batch. Terms and
 // indexes are plain numbers: 2^53 entries is beyond any member's lifetime.
 
+/**
+ * A node's id: the member's 64-bit id, exact. A number while it is exact
+ * (below 2^53), a bigint beyond; each id has one form (nodeIdOf), so ===,
+ * Map keys and `id === NO_LEADER` work. Order ids with compareNodeIds.
+ */
+export type NodeId = number | bigint;
+
 export const NO_LEADER = 0;
+
+const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** The one form of an unsigned 64-bit id. */
+export function nodeIdOf(id: bigint): NodeId {
+  return id <= MAX_EXACT ? Number(id) : id;
+}
+
+/** A usable node id: positive, 64 bits, in its one form. */
+export function isValidNodeId(id: unknown): id is NodeId {
+  if (typeof id === 'number') return Number.isSafeInteger(id) && id > 0;
+  return typeof id === 'bigint' && id > MAX_EXACT && id < 1n << 64n;
+}
+
+/** Ascending id order (number and bigint forms compare exactly). */
+export function compareNodeIds(a: NodeId, b: NodeId): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
 
 export enum EntryType {
   Normal = 0,
@@ -19,13 +44,13 @@ export interface Entry {
 /** What must be on disk before any message of the same Ready is sent. */
 export interface HardState {
   term: number;
-  vote: number;
+  vote: NodeId;
   commit: number;
 }
 
 export interface ConfState {
-  voters: number[];
-  learners: number[];
+  voters: NodeId[];
+  learners: NodeId[];
 }
 
 export interface SnapshotMetadata {
@@ -49,7 +74,7 @@ export enum ConfChangeType {
 
 export interface ConfChange {
   type: ConfChangeType;
-  nodeId: number;
+  nodeId: NodeId;
   /** Opaque to Raft; the server stores member attributes (peer URLs) here. */
   context: Uint8Array;
 }
@@ -78,8 +103,8 @@ export enum MessageType {
 
 export interface Message {
   type: MessageType;
-  to: number;
-  from: number;
+  to: NodeId;
+  from: NodeId;
   term: number;
   /** Term of the entry at `index` (append) or of the last log entry (vote). */
   logTerm: number;
@@ -101,7 +126,7 @@ export enum Role {
 }
 
 export interface SoftState {
-  leader: number;
+  leader: NodeId;
   role: Role;
 }
 

@@ -5,7 +5,7 @@
 // off the Ready loop, before the message leaves.
 
 import type * as net from 'node:net';
-import { MessageType, type Message } from '../raft/types.js';
+import { MessageType, type Message, type NodeId } from '../raft/types.js';
 import { PeerTransport, listenAddressOf, sourceAddressFor, type SocketFactory } from '../transport/index.js';
 import type { Logger } from '../pkg/logger.js';
 import { formatId, raftIdOf } from './membership/ids.js';
@@ -22,8 +22,8 @@ export interface ClusterPeersMetrics {
 
 export interface ClusterPeersHooks {
   onMessage(message: Message): void;
-  onUnreachable(raftId: number): void;
-  onSnapshotStatus(raftId: number, delivered: boolean): void;
+  onUnreachable(raftId: NodeId): void;
+  onSnapshotStatus(raftId: NodeId, delivered: boolean): void;
   /** The leader's current database copy and member table, for a snapshot message. */
   snapshotData(): Promise<SnapshotData>;
   /** Serves peer-port connections that speak HTTP (membership/peer-http.ts). */
@@ -32,17 +32,17 @@ export interface ClusterPeersHooks {
 
 export class ClusterPeers {
   private readonly transport: PeerTransport;
-  private readonly peerUrls = new Map<number, string>();
+  private readonly peerUrls = new Map<NodeId, string>();
   /** Full member ids by Raft id, so transport logs show etcd's 64-bit ids. */
-  private readonly memberIds = new Map<number, bigint>();
+  private readonly memberIds = new Map<NodeId, bigint>();
   /**
    * Raft ids of peers cut off from this member (test partitions, src/embed):
    * messages to and from them are dropped here, as a lossy network would; the
    * connections stay up. Empty in normal operation.
    */
-  private blocked = new Set<number>();
+  private blocked = new Set<NodeId>();
   /** Per peer (Raft id): when the last heartbeat went out, and whether its response is awaited. */
-  private readonly heartbeats = new Map<number, { lastSentMs: number; sampleStartMs: number; awaiting: boolean }>();
+  private readonly heartbeats = new Map<NodeId, { lastSentMs: number; sampleStartMs: number; awaiting: boolean }>();
 
   constructor(
     private readonly localMemberId: bigint,
@@ -107,7 +107,7 @@ export class ClusterPeers {
     if (memberId !== this.localMemberId) this.removeRaftId(raftIdOf(memberId));
   }
 
-  private removeRaftId(raftId: number): void {
+  private removeRaftId(raftId: NodeId): void {
     if (!this.peerUrls.delete(raftId)) return;
     this.transport.removePeer(raftId);
   }
@@ -147,7 +147,7 @@ export class ClusterPeers {
    * twice the heartbeat interval apart failed to send them on time (usually a
    * slow disk or an overloaded event loop). Also starts a round-trip sample.
    */
-  private onHeartbeatSent(raftId: number): void {
+  private onHeartbeatSent(raftId: NodeId): void {
     const options = this.metricsOptions;
     if (options === undefined) return;
     const nowMs = performance.now();
@@ -179,7 +179,7 @@ export class ClusterPeers {
     this.heartbeats.clear();
   }
 
-  private onHeartbeatResponse(raftId: number): void {
+  private onHeartbeatResponse(raftId: NodeId): void {
     const options = this.metricsOptions;
     const last = this.heartbeats.get(raftId);
     if (options === undefined || last === undefined || !last.awaiting) return;
@@ -187,7 +187,7 @@ export class ClusterPeers {
     options.metrics.peerRoundTrip(formatId(this.memberIds.get(raftId) ?? BigInt(raftId)), (performance.now() - last.sampleStartMs) / 1000);
   }
 
-  isConnected(raftId: number): boolean {
+  isConnected(raftId: NodeId): boolean {
     return this.transport.peerStats(raftId).connected;
   }
 

@@ -6,7 +6,7 @@
 // leaves a member table and Raft configuration of one.
 
 import { encodeConfChange } from '../raft/codec.js';
-import { ConfChangeType, EntryType, type Entry, type HardState } from '../raft/types.js';
+import { ConfChangeType, EntryType, type Entry, type HardState, type NodeId } from '../raft/types.js';
 import { decodeConfChange } from '../raft/codec.js';
 import { formatId, parseId, raftIdOf } from './membership/ids.js';
 import type { SnapshotMember } from './snapshot-files.js';
@@ -39,7 +39,7 @@ export function forceNewClusterLog(input: {
   const commit = Math.max(input.hardState.commit, input.snapshotIndex);
   const committed = input.entries.filter((entry) => entry.index <= commit);
   // Every member the committed history knows of, by Raft id, with its full id.
-  const members = new Map<number, bigint>();
+  const members = new Map<NodeId, bigint>();
   for (const member of input.snapshotMembers) {
     const id = parseId(member.id);
     members.set(raftIdOf(id), id);

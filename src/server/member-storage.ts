@@ -7,8 +7,8 @@ import type { Logger } from '../pkg/logger.js';
 import type { WriteAheadLog } from '../wal/index.js';
 import { writeSnapshot, type SnapshotMember } from './snapshot-files.js';
 import type { MemoryStorage } from '../raft/index.js';
-import { ConfChangeType, type ConfChange, type ConfState, type Ready, type SnapshotMetadata } from '../raft/types.js';
-import { formatId, parseId, raftIdOf } from './membership/ids.js';
+import { ConfChangeType, type ConfChange, type ConfState, type NodeId, type Ready, type SnapshotMetadata } from '../raft/types.js';
+import { formatId, memberIdOfRaftId, parseId } from './membership/ids.js';
 import type { MemberRecord } from './membership/member-record.js';
 import { decodeMemberContext, type MemberContext } from './membership/member-context.js';
 import type { MemberAttributesRequest } from './internal-request.js';
@@ -26,7 +26,6 @@ export interface AppliedMemberChange {
 
 export class MemberStorage {
   private readonly memberTable = new Map<bigint, MemberRecord>();
-  private readonly raftIdToMemberId = new Map<number, bigint>();
   readonly memberId: bigint;
   readonly clusterId: bigint;
   readonly wal: WriteAheadLog;
@@ -80,7 +79,6 @@ export class MemberStorage {
           isLearner: change.type === ConfChangeType.AddLearnerNode,
         };
         this.memberTable.set(memberId, record);
-        this.raftIdToMemberId.set(change.nodeId, memberId);
         this.logger.child('membership/cluster.go').info('added member', {
           'cluster-id': formatId(this.clusterId),
           'local-member-id': formatId(this.memberId),
@@ -128,9 +126,8 @@ export class MemberStorage {
     return [...this.memberTable.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
-  memberIdOfRaftId(raftId: number): bigint {
-    if (raftId === 0) return 0n;
-    return this.raftIdToMemberId.get(raftId) ?? BigInt(raftId);
+  memberIdOfRaftId(raftId: NodeId): bigint {
+    return memberIdOfRaftId(raftId);
   }
 
   /** Entries applied since the last snapshot. */
@@ -193,7 +190,6 @@ export class MemberStorage {
   private restoreMember(member: SnapshotMember): void {
     const id = parseId(member.id);
     this.memberTable.set(id, { id, name: member.name, peerUrls: member.peerUrls, clientUrls: member.clientUrls, isLearner: member.isLearner });
-    this.raftIdToMemberId.set(raftIdOf(id), id);
   }
 
   async close(): Promise<void> {

@@ -12,7 +12,7 @@
 // The loop is the only owner of the Raft node: everything else steps,
 // proposes and asks through it, and each input schedules a turn.
 
-import { Role, type ConfChange, type ConfState, type Entry, type Message, type ReadState, type Ready, type SoftState } from '../raft/types.js';
+import { Role, type ConfChange, type ConfState, type Entry, type Message, type NodeId, type ReadState, type Ready, type SoftState } from '../raft/types.js';
 import { RawNode, type MemoryStorage, type RaftConfig, type Status } from '../raft/index.js';
 import type { Logger } from '../pkg/logger.js';
 import type { MemberConfig } from './config.js';
@@ -20,7 +20,7 @@ import type { MemberConfig } from './config.js';
 /** The Raft settings etcd's server uses, for this member's id and log. */
 export function memberRaftConfig(
   config: Pick<MemberConfig, 'electionTimeoutMs' | 'heartbeatIntervalMs'>,
-  id: number,
+  id: NodeId,
   storage: MemoryStorage,
   random: () => number,
 ): RaftConfig & { storage: MemoryStorage } {
@@ -90,17 +90,17 @@ export class RaftLoop {
     this.schedule();
   }
 
-  reportUnreachable(raftId: number): void {
+  reportUnreachable(raftId: NodeId): void {
     this.node.reportUnreachable(raftId);
     this.schedule();
   }
 
-  reportSnapshot(raftId: number, delivered: boolean): void {
+  reportSnapshot(raftId: NodeId, delivered: boolean): void {
     this.node.reportSnapshot(raftId, delivered);
     this.schedule();
   }
 
-  transferLeader(raftId: number): void {
+  transferLeader(raftId: NodeId): void {
     this.node.transferLeader(raftId);
     this.schedule();
   }
@@ -141,7 +141,7 @@ export class RaftLoop {
   }
 
   /** How far the leader knows `raftId`'s log to match its own (0 when not leader or unknown). */
-  matchIndexOf(raftId: number): number {
+  matchIndexOf(raftId: NodeId): number {
     return this.node.status().progress?.get(raftId)?.match ?? 0;
   }
 

@@ -11,7 +11,7 @@ import type { MemberConfig } from './config.js';
 import { bootstrapNewCluster } from './bootstrap/new-cluster.js';
 import { writeSnapshot, type SnapshotMember } from './snapshot-files.js';
 import { decodeConfChange } from '../raft/codec.js';
-import { ConfChangeType, EntryType } from '../raft/types.js';
+import { ConfChangeType, EntryType, type NodeId } from '../raft/types.js';
 import { WriteAheadLog } from '../wal/index.js';
 import { Backend } from '../backend/index.js';
 
@@ -34,8 +34,8 @@ export async function bootstrapRestoredMember(config: MemberConfig, logger: Logg
   try {
     const last = opened.entries[opened.entries.length - 1];
     if (last === undefined) throw new Error('bootstrap wrote no entries');
-    const voters: number[] = [];
-    const learners: number[] = [];
+    const voters: NodeId[] = [];
+    const learners: NodeId[] = [];
     const members: SnapshotMember[] = [];
     for (const entry of opened.entries) {
       if (entry.type !== EntryType.ConfChange) continue;

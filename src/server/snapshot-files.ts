@@ -6,7 +6,7 @@
 
 import { open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ConfState } from '../raft/types.js';
+import { nodeIdOf, type ConfState, type NodeId } from '../raft/types.js';
 
 export interface SnapshotMember {
   id: string;
@@ -21,6 +21,11 @@ export interface SnapshotRecord {
   term: number;
   confState: ConfState;
   members: SnapshotMember[];
+}
+
+/** A node id as a record holds it: a JSON number, or a decimal string beyond 2^53. */
+function readNodeId(value: NodeId | string): NodeId {
+  return typeof value === 'string' ? nodeIdOf(BigInt(value)) : value;
 }
 
 const SNAPSHOT_FILE_PATTERN = /^([0-9a-f]{16})-([0-9a-f]{16})\.snap$/;
@@ -49,7 +54,10 @@ export async function readSnapshots(directory: string): Promise<SnapshotRecord[]
   for (const name of (await snapshotFileNames(directory)).reverse()) {
     try {
       const record = JSON.parse(await readFile(join(directory, name), 'utf8')) as SnapshotRecord;
-      if (Number.isInteger(record.index) && Number.isInteger(record.term) && record.confState) records.push(record);
+      if (Number.isInteger(record.index) && Number.isInteger(record.term) && record.confState) {
+        record.confState = { voters: record.confState.voters.map(readNodeId), learners: record.confState.learners.map(readNodeId) };
+        records.push(record);
+      }
     } catch {
       // Records are renamed into place whole, so only outside damage gets here.
     }
@@ -63,7 +71,8 @@ export async function writeSnapshot(directory: string, record: SnapshotRecord): 
   const temporaryPath = join(directory, `${finalName}.tmp`);
   const file = await open(temporaryPath, 'w');
   try {
-    await file.writeFile(JSON.stringify(record));
+    // Node ids beyond 2^53 are bigints: written as decimal strings.
+    await file.writeFile(JSON.stringify(record, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value)));
     await file.sync();
   } finally {
     await file.close();

@@ -5,7 +5,7 @@
 
 import type * as net from 'node:net';
 import { crc32 } from 'node:zlib';
-import { decodeMessage, MessageType, type Message } from '../raft/index.js';
+import { decodeMessage, MessageType, type Message, type NodeId } from '../raft/index.js';
 import type { Logger } from '../pkg/logger.js';
 import { ByteQueue } from './byte-queue.js';
 import { FrameDecoder } from './frame-decoder.js';
@@ -27,9 +27,9 @@ export interface InboundHandlers {
   /** Judges a hello; on Accepted the connection belongs to hello.fromId from now on. */
   judge(hello: Hello, connection: InboundConnection): Verdict;
   /** A message arrived (for a snapshot: with its data); `wireBytes` is what it cost on the wire. */
-  deliver(message: Message, fromId: number, wireBytes: number): void;
+  deliver(message: Message, fromId: NodeId, wireBytes: number): void;
   /** Malformed input made us close the connection. */
-  corrupt(reason: string, fromId: number | undefined): void;
+  corrupt(reason: string, fromId: NodeId | undefined): void;
   closed(connection: InboundConnection): void;
   /**
    * The connection speaks HTTP, not the Raft protocol (etcd's peer port also
@@ -65,12 +65,12 @@ export class InboundConnection {
   private readonly pending = new ByteQueue();
   private handshakeTimer: TimerHandle | undefined;
   private idleTimer: TimerHandle | undefined;
-  private remoteId: number | undefined;
+  private remoteId: NodeId | undefined;
   private closed = false;
 
   constructor(
     private readonly socket: net.Socket,
-    private readonly localId: number,
+    private readonly localId: NodeId,
     private readonly clusterId: bigint,
     private readonly limits: TransportLimits,
     private readonly scheduler: Scheduler,
@@ -84,7 +84,7 @@ export class InboundConnection {
   }
 
   /** The member on the other end, once its hello was accepted. */
-  get fromId(): number | undefined {
+  get fromId(): NodeId | undefined {
     return this.remoteId;
   }
 

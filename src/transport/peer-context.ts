@@ -1,5 +1,6 @@
 // What the per-peer senders share with the transport that owns them.
 
+import type { NodeId } from '../raft/index.js';
 import type { Logger } from '../pkg/logger.js';
 import type { TransportLimits } from './limits.js';
 import type { Scheduler } from './scheduler.js';
@@ -7,9 +8,9 @@ import type { SocketFactory } from './socket-factory.js';
 import type { PeerCounters } from './stats.js';
 
 export interface PeerContext {
-  localId: number;
+  localId: NodeId;
   clusterId: bigint;
-  peerId: number;
+  peerId: NodeId;
   limits: TransportLimits;
   factory: SocketFactory;
   /** Local address outbound connections are made from (PeerTransportOptions.sourceAddress). */
@@ -24,7 +25,7 @@ export interface PeerContext {
   /** Records the latest failure for stats. */
   setLastError(message: string): void;
   /** A Raft id as the logs show it: the full member id (PeerTransportOptions.describeId). */
-  describeId(raftId: number): string;
+  describeId(raftId: NodeId): string;
 }
 
 /** Rotates through a peer's URLs: the next attempt after a failure tries the next URL. */

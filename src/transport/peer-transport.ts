@@ -10,7 +10,7 @@
 
 import type * as net from 'node:net';
 import * as fs from 'node:fs/promises';
-import { MessageType, type Message } from '../raft/index.js';
+import { MessageType, isValidNodeId, type Message, type NodeId } from '../raft/index.js';
 import { silentLogger, type Logger } from '../pkg/logger.js';
 import { InboundConnection } from './inbound-connection.js';
 import { resolveLimits, type TransportLimits } from './limits.js';
@@ -24,7 +24,7 @@ import { PROTOCOL_VERSION, StreamKind, Verdict, checkClusterId, describeVerdict,
 
 export interface PeerTransportOptions {
   /** This member's Raft id. */
-  localId: number;
+  localId: NodeId;
   clusterId: bigint;
   /** Where to accept peers' connections (one or more addresses); port 0 picks a free port (see `port`). */
   listen: ListenAddress | readonly ListenAddress[];
@@ -37,12 +37,12 @@ export interface PeerTransportOptions {
   /** A message from a peer, in the order that peer sent it. */
   onMessage(message: Message): void;
   /** Messages to the peer were lost (queue full, link down): call RawNode.reportUnreachable. */
-  onUnreachable(peerId: number): void;
+  onUnreachable(peerId: NodeId): void;
   /** The outcome of each snapshot message passed to send(): call RawNode.reportSnapshot. */
-  onSnapshotStatus(peerId: number, delivered: boolean): void;
+  onSnapshotStatus(peerId: NodeId, delivered: boolean): void;
   logger?: Logger;
   /** A Raft id as logs show it; the member gives its full 64-bit member id. Default: the Raft id in hex. */
-  describeId?: (raftId: number) => string;
+  describeId?: (raftId: NodeId) => string;
   scheduler?: Scheduler;
   socketFactory?: SocketFactory;
   limits?: Partial<TransportLimits>;
@@ -66,28 +66,28 @@ interface Peer {
 type TransportState = 'new' | 'starting' | 'running' | 'stopped';
 
 export class PeerTransport {
-  private readonly localId: number;
+  private readonly localId: NodeId;
   private readonly clusterId: bigint;
   private readonly limits: TransportLimits;
   private readonly logger: Logger;
   private readonly scheduler: Scheduler;
   private readonly factory: SocketFactory;
-  private readonly describeId: (raftId: number) => string;
-  private readonly peers = new Map<number, Peer>();
-  private readonly counters = new Map<number, PeerCounters>();
-  private readonly lastErrors = new Map<number, string>();
+  private readonly describeId: (raftId: NodeId) => string;
+  private readonly peers = new Map<NodeId, Peer>();
+  private readonly counters = new Map<NodeId, PeerCounters>();
+  private readonly lastErrors = new Map<NodeId, string>();
   private readonly inbound = new Set<InboundConnection>();
   /** The current inbound message stream of each peer; a newer one replaces it. */
-  private readonly inboundStreams = new Map<number, InboundConnection>();
+  private readonly inboundStreams = new Map<NodeId, InboundConnection>();
   private readonly inboundSnapshots = new Set<InboundConnection>();
   private readonly transportCounters: TransportCounters = { connectionsRefused: 0, connectionsCorrupt: 0 };
-  private readonly unreachablePending = new Set<number>();
+  private readonly unreachablePending = new Set<NodeId>();
   private readonly servers: net.Server[] = [];
   private boundPort: number | undefined;
   private state: TransportState = 'new';
 
   constructor(private readonly options: PeerTransportOptions) {
-    if (!Number.isSafeInteger(options.localId) || options.localId <= 0) throw new Error(`peer transport: invalid local id ${options.localId}`);
+    if (!isValidNodeId(options.localId)) throw new Error(`peer transport: invalid local id ${options.localId}`);
     checkClusterId(options.clusterId);
     this.localId = options.localId;
     this.clusterId = options.clusterId;
@@ -129,13 +129,13 @@ export class PeerTransport {
     return this.boundPort;
   }
 
-  hasPeer(id: number): boolean {
+  hasPeer(id: NodeId): boolean {
     return this.peers.has(id);
   }
 
   /** Adds a peer to send to (an existing one just gets the new URLs). Throws on unusable URLs. */
-  addPeer(id: number, urls: readonly string[]): void {
-    if (!Number.isSafeInteger(id) || id <= 0 || id === this.localId) throw new Error(`peer transport: cannot add peer ${id}`);
+  addPeer(id: NodeId, urls: readonly string[]): void {
+    if (!isValidNodeId(id) || id === this.localId) throw new Error(`peer transport: cannot add peer ${id}`);
     const parsed = urls.map(parsePeerUrl);
     const existing = this.peers.get(id);
     if (existing !== undefined) {
@@ -164,13 +164,13 @@ export class PeerTransport {
     this.logger.info('added remote peer', { 'local-member-id': this.describeId(this.localId), 'remote-peer-id': this.describeId(id), urls });
   }
 
-  updatePeer(id: number, urls: readonly string[]): void {
+  updatePeer(id: NodeId, urls: readonly string[]): void {
     if (!this.peers.has(id)) throw new Error(`peer transport: unknown peer ${id}`);
     this.addPeer(id, urls);
   }
 
   /** Stops sending to the peer: queued messages are dropped, a snapshot in flight fails. */
-  removePeer(id: number): void {
+  removePeer(id: NodeId): void {
     const peer = this.peers.get(id);
     if (peer === undefined) return;
     this.peers.delete(id);
@@ -182,7 +182,7 @@ export class PeerTransport {
 
   /** Sends messages without blocking: one batch (one network write) per peer per call; snapshots on their own connections. */
   send(messages: readonly Message[]): void {
-    const batches = new Map<number, Message[]>();
+    const batches = new Map<NodeId, Message[]>();
     for (const message of messages) {
       const peer = this.state === 'stopped' ? undefined : this.peers.get(message.to);
       if (peer === undefined) {
@@ -214,7 +214,7 @@ export class PeerTransport {
     this.logger.info('stopped peer transport', { 'local-member-id': this.describeId(this.localId) });
   }
 
-  peerStats(id: number): PeerStats {
+  peerStats(id: NodeId): PeerStats {
     const peer = this.peers.get(id);
     return {
       ...this.countersOf(id),
@@ -225,13 +225,13 @@ export class PeerTransport {
     };
   }
 
-  stats(): TransportCounters & { peers: Map<number, PeerStats> } {
-    const peers = new Map<number, PeerStats>();
+  stats(): TransportCounters & { peers: Map<NodeId, PeerStats> } {
+    const peers = new Map<NodeId, PeerStats>();
     for (const id of new Set([...this.counters.keys(), ...this.peers.keys()])) peers.set(id, this.peerStats(id));
     return { ...this.transportCounters, peers };
   }
 
-  private sendSnapshot(id: number, peer: Peer, message: Message): void {
+  private sendSnapshot(id: NodeId, peer: Peer, message: Message): void {
     const url = peer.snapshotUrls.pick(peer.urls);
     if (peer.snapshot !== undefined || url === undefined) {
       peer.context.counters.snapshotsFailed++;
@@ -306,7 +306,7 @@ export class PeerTransport {
     return Verdict.Accepted;
   }
 
-  private deliver(message: Message, fromId: number, wireBytes: number): void {
+  private deliver(message: Message, fromId: NodeId, wireBytes: number): void {
     if (this.state === 'stopped') return;
     const counters = this.countersOf(fromId);
     counters.messagesReceived++;
@@ -328,7 +328,7 @@ export class PeerTransport {
   }
 
   /** Coalesces reports per peer and runs them outside the caller's stack. */
-  private reportUnreachable(id: number): void {
+  private reportUnreachable(id: NodeId): void {
     if (this.unreachablePending.has(id)) return;
     this.unreachablePending.add(id);
     queueMicrotask(() => {
@@ -337,7 +337,7 @@ export class PeerTransport {
     });
   }
 
-  private reportSnapshot(id: number, delivered: boolean): void {
+  private reportSnapshot(id: NodeId, delivered: boolean): void {
     queueMicrotask(() => this.callHook(() => this.options.onSnapshotStatus(id, delivered)));
   }
 
@@ -350,7 +350,7 @@ export class PeerTransport {
     }
   }
 
-  private countersOf(id: number): PeerCounters {
+  private countersOf(id: NodeId): PeerCounters {
     let counters = this.counters.get(id);
     if (counters === undefined) this.counters.set(id, (counters = newPeerCounters()));
     return counters;

@@ -18,6 +18,8 @@
 //     ← SNAPSHOT_ACK once the receiver handed the message over
 // All integers are big-endian.
 
+import { nodeIdOf, type NodeId } from '../raft/types.js';
+
 export const MAGIC = Uint8Array.of(0x45, 0x54, 0x52, 0x50); // "ETRP": etcd-ts raft peer
 export const PROTOCOL_VERSION = 1;
 export const HELLO_BYTES = 4 + 1 + 1 + 8 + 8 + 8;
@@ -69,8 +71,8 @@ export interface Hello {
   version: number;
   kind: number;
   clusterId: bigint;
-  fromId: number;
-  toId: number;
+  fromId: NodeId;
+  toId: NodeId;
 }
 
 export class WireError extends Error {
@@ -81,15 +83,14 @@ export class WireError extends Error {
 
 const UINT64_MAX = (1n << 64n) - 1n;
 
-function writeRaftId(buffer: Buffer, id: number, offset: number): void {
-  if (!Number.isSafeInteger(id) || id < 0) throw new WireError(`invalid raft id ${id}`);
-  buffer.writeBigUInt64BE(BigInt(id), offset);
+function writeRaftId(buffer: Buffer, id: NodeId, offset: number): void {
+  const bits = BigInt(id);
+  if (bits < 0n || bits > UINT64_MAX) throw new WireError(`invalid raft id ${id}`);
+  buffer.writeBigUInt64BE(bits, offset);
 }
 
-function readRaftId(buffer: Buffer, offset: number): number {
-  const id = buffer.readBigUInt64BE(offset);
-  if (id > BigInt(Number.MAX_SAFE_INTEGER)) throw new WireError(`raft id ${id} out of range`);
-  return Number(id);
+function readRaftId(buffer: Buffer, offset: number): NodeId {
+  return nodeIdOf(buffer.readBigUInt64BE(offset));
 }
 
 export function checkClusterId(clusterId: bigint): void {
@@ -123,7 +124,7 @@ export function decodeHello(buffer: Buffer): Hello {
 export interface VerdictReply {
   verdict: number;
   clusterId: bigint;
-  raftId: number;
+  raftId: NodeId;
 }
 
 export function encodeVerdict(reply: VerdictReply): Buffer {

@@ -1,7 +1,7 @@
 // The payload of each record type, in fixed-width little-endian fields.
 // Numbers are u64 on disk but must be safe integers in memory (Raft indexes
-// and terms never approach 2^53).
-import type { Entry, EntryType, HardState } from '../raft/types.js';
+// and terms never approach 2^53); the vote is a node id and uses all 64 bits.
+import { nodeIdOf, type Entry, type EntryType, type HardState, type NodeId } from '../raft/types.js';
 import { RecordType, frameBytes, sealFrame, FRAME_HEADER_BYTES } from './record-frame.js';
 
 export const WAL_FORMAT_VERSION = 1;
@@ -38,6 +38,15 @@ function writeU64(buffer: Buffer, value: number, offset: number): void {
   if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`wal: ${value} is not a non-negative safe integer`);
   buffer.writeUInt32LE(value % TWO_TO_32, offset);
   buffer.writeUInt32LE(Math.floor(value / TWO_TO_32), offset + 4);
+}
+
+/** A node id (the hard state's vote): all 64 bits, in raft's NodeId form. */
+function writeNodeId(buffer: Buffer, value: NodeId, offset: number): void {
+  buffer.writeBigUInt64LE(BigInt(value), offset);
+}
+
+function readNodeId(buffer: Buffer, offset: number): NodeId {
+  return nodeIdOf(buffer.readBigUInt64LE(offset));
 }
 
 function readU64(buffer: Buffer, offset: number): number {
@@ -85,7 +94,7 @@ function writePayload(buffer: Buffer, offset: number, record: WalRecord): void {
     }
     case RecordType.HardState:
       writeU64(buffer, record.hardState.term, offset);
-      writeU64(buffer, record.hardState.vote, offset + 8);
+      writeNodeId(buffer, record.hardState.vote, offset + 8);
       writeU64(buffer, record.hardState.commit, offset + 16);
       return;
     case RecordType.Snapshot:
@@ -144,7 +153,7 @@ export function decodePayload(type: RecordType, payload: Buffer): WalRecord {
       };
     case RecordType.HardState:
       expectLength(HARD_STATE_BYTES, true);
-      return { type, hardState: { term: readU64(payload, 0), vote: readU64(payload, 8), commit: readU64(payload, 16) } };
+      return { type, hardState: { term: readU64(payload, 0), vote: readNodeId(payload, 8), commit: readU64(payload, 16) } };
     case RecordType.Snapshot:
       expectLength(SNAPSHOT_BYTES, true);
       return { type, snapshot: { index: readU64(payload, 0), term: readU64(payload, 8) } };

@@ -31,7 +31,7 @@ async function node(id: bigint): Promise<Node> {
       onMessage: (message) => received.push(message),
       onUnreachable: () => undefined,
       onSnapshotStatus: (raftId, delivered) => {
-        if (!delivered) snapshotFailures.push(raftId);
+        if (!delivered) snapshotFailures.push(Number(raftId));
       },
       snapshotData: async () => ({ members: [], database: Buffer.alloc(0) }) as never,
     },

@@ -52,6 +52,18 @@ test('codec: every record round-trips', () => {
   assert.deepEqual(decodeConfChange(encodeConfChange(change)), change);
 });
 
+test('codec: node ids are exact over 64 bits, in their one form', () => {
+  const big = 0x8e9e05c52164694dn;
+  const message: Message = { ...fullMessage, to: big, from: 0xffffffffffffffffn, snapshot: { metadata: { index: 10, term: 4, confState: { voters: [big, 2 ** 53 - 1], learners: [2n ** 53n] } }, data: new Uint8Array(0) } };
+  assert.deepEqual(decodeMessage(encodeMessage(message)), message);
+  assert.deepEqual(decodeHardState(encodeHardState({ term: 3, vote: big, commit: 1 })), { term: 3, vote: big, commit: 1 });
+  const change = { type: ConfChangeType.AddNode, nodeId: big, context: new Uint8Array(0) };
+  assert.deepEqual(decodeConfChange(encodeConfChange(change)), change);
+  // Small ids keep the encoding (and the form) they always had.
+  assert.equal(decodeConfChange(encodeConfChange({ ...change, nodeId: 5 })).nodeId, 5);
+  assert.throws(() => encodeHardState({ term: 1, vote: 1n << 64n, commit: 0 }), CodecError);
+});
+
 test('codec: refuses values it cannot represent', () => {
   assert.throws(() => encodeHardState({ term: -1, vote: 0, commit: 0 }), CodecError);
   assert.throws(() => encodeHardState({ term: 1.5, vote: 0, commit: 0 }), CodecError);

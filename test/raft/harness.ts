@@ -153,7 +153,7 @@ export class TestCluster {
     for (let round = 0; round < maxRounds && this.inFlight.length > 0; round++) {
       const batch = this.inFlight;
       this.inFlight = [];
-      for (const message of batch) this.members.get(message.to)?.node.step(message);
+      for (const message of batch) this.members.get(Number(message.to))?.node.step(message);
       this.collect();
     }
     if (this.inFlight.length > 0) throw new Error('network did not quiesce');

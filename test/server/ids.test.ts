@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatId, parseId, raftIdOf } from '../../src/server/membership/ids.js';
+import { formatId, memberIdOfRaftId, parseId, raftIdOf } from '../../src/server/membership/ids.js';
 
 describe('member and cluster ids', () => {
   it('parse and format exact 64-bit values, above 2^53 too', () => {
@@ -18,9 +18,11 @@ describe('member and cluster ids', () => {
     for (const bad of ['', '0x12', '12345678901234567', 'g1', '-1', ' 1']) assert.throws(() => parseId(bad), /invalid member or cluster id/);
   });
 
-  it('keeps the Raft id within 53 bits and never 0', () => {
-    assert.equal(raftIdOf(0x8e9e05c52164694dn), Number(0x8e9e05c52164694dn & ((1n << 53n) - 1n)));
-    assert.equal(raftIdOf(1n << 53n), 1);
-    assert.ok(Number.isSafeInteger(raftIdOf(0xffffffffffffffffn)));
+  it('names a Raft node by the whole member id: a number while exact, a bigint beyond', () => {
+    assert.equal(raftIdOf(0x8e9e05c52164694dn), 0x8e9e05c52164694dn);
+    assert.equal(raftIdOf(0xffffffffffffffffn), 0xffffffffffffffffn);
+    assert.equal(raftIdOf(5n), 5);
+    assert.equal(memberIdOfRaftId(raftIdOf(0x8e9e05c52164694dn)), 0x8e9e05c52164694dn);
+    assert.equal(memberIdOfRaftId(7), 7n);
   });
 });

@@ -10,6 +10,7 @@ import { forceNewClusterLog } from '../force-new-cluster.js';
 import { formatId, parseId, urlString } from '../membership/ids.js';
 import { readSnapshots, type SnapshotRecord } from '../snapshot-files.js';
 import { decodeWalMetadata, type BootstrappedState } from './bootstrapped-state.js';
+import { memberIdsNamedIn, truncatedIdMap, upgradeConfState, upgradeEntries, upgradeHardState } from './legacy-raft-ids.js';
 
 const EMPTY = new Uint8Array(0);
 
@@ -36,12 +37,17 @@ export async function restartFromWal(config: MemberConfig, logger: Logger, walDi
   const clusterId = parseId(metadata.clusterId);
   // Membership comes from the snapshot, then from re-applying the
   // ConfChange entries the log replays after it.
+  // Older data dirs name Raft nodes by the low 53 bits of their ids (legacy-raft-ids.ts).
+  const truncatedIds = truncatedIdMap(memberIdsNamedIn(memberId, snapshot?.members.map((member) => member.id) ?? [], opened.entries));
   const raftLog = MemoryStorage.withConfState({ voters: [], learners: [] });
-  if (snapshot) raftLog.applySnapshot({ metadata: { index: snapshot.index, term: snapshot.term, confState: snapshot.confState }, data: EMPTY });
+  if (snapshot) {
+    snapshot = { ...snapshot, confState: upgradeConfState(snapshot.confState, truncatedIds) };
+    raftLog.applySnapshot({ metadata: { index: snapshot.index, term: snapshot.term, confState: snapshot.confState }, data: EMPTY });
+  }
   // A crash between the snapshot marker and the next hard state can leave
   // a commit index below the snapshot's; a snapshot only holds committed entries.
-  let hardState = { ...opened.hardState, commit: Math.max(opened.hardState.commit, snapshot?.index ?? 0) };
-  let entries = opened.entries;
+  let hardState = upgradeHardState({ ...opened.hardState, commit: Math.max(opened.hardState.commit, snapshot?.index ?? 0) }, truncatedIds);
+  let entries = upgradeEntries(opened.entries, truncatedIds);
   if (config.forceNewCluster) {
     const forced = forceNewClusterLog({
       snapshotIndex: snapshot?.index ?? 0,

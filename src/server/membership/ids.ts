@@ -4,6 +4,7 @@
 // (cluster), keeping the first eight bytes big-endian.
 
 import { createHash } from 'node:crypto';
+import { nodeIdOf, type NodeId } from '../../raft/types.js';
 
 export function computeMemberId(peerUrls: string[], clusterToken: string, nowUnixSeconds?: number): bigint {
   const joined = [...peerUrls].sort().join('') + clusterToken + (nowUnixSeconds === undefined ? '' : String(nowUnixSeconds));
@@ -28,14 +29,14 @@ export function parseId(text: string): bigint {
   return BigInt(`0x${text}`);
 }
 
-// The Raft core names nodes with JS numbers. A member's Raft id is the low 53
-// bits of its 64-bit member id: distinct members collide with probability
-// 2^-53, and the member table maps back to the full id.
-const RAFT_ID_MASK = (1n << 53n) - 1n;
+/** A member's Raft node id: its whole 64-bit id, in the Raft core's NodeId form. */
+export function raftIdOf(memberId: bigint): NodeId {
+  return nodeIdOf(memberId);
+}
 
-export function raftIdOf(memberId: bigint): number {
-  const raftId = Number(memberId & RAFT_ID_MASK);
-  return raftId === 0 ? 1 : raftId;
+/** The member id a Raft node id stands for. */
+export function memberIdOfRaftId(raftId: NodeId): bigint {
+  return BigInt(raftId);
 }
 
 /** etcd prints URLs without a trailing slash. */

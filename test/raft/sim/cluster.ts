@@ -185,7 +185,7 @@ export class SimCluster {
     const { delivered, lost } = this.network.takeDue(now);
     for (const message of lost) {
       // The transport tells the sender that a snapshot did not make it.
-      if (message.type === MessageType.Snap) this.report(message.from, (node) => node.reportSnapshot(message.to, false));
+      if (message.type === MessageType.Snap) this.report(Number(message.from), (node) => node.reportSnapshot(message.to, false));
     }
     for (const message of delivered) this.deliver(message);
     for (const member of this.members.values()) {
@@ -205,11 +205,11 @@ export class SimCluster {
   }
 
   private deliver(message: Message): void {
-    const target = this.members.get(message.to);
+    const target = this.members.get(Number(message.to));
     if (message.type === MessageType.Snap) {
       this.stats.snapshotsSent++;
       const delivered = target?.node !== undefined;
-      this.schedule(this.nowUnits + 1, () => this.report(message.from, (node) => node.reportSnapshot(message.to, delivered)));
+      this.schedule(this.nowUnits + 1, () => this.report(Number(message.from), (node) => node.reportSnapshot(message.to, delivered)));
     }
     if (!target?.node) return;
     target.node.step(message);
@@ -228,10 +228,10 @@ export class SimCluster {
     const outcome = this.network.send(wire, this.nowUnits);
     if (outcome === 'queued') return;
     if (message.type === MessageType.Snap) {
-      this.schedule(this.nowUnits + 1, () => this.report(message.from, (node) => node.reportSnapshot(message.to, false)));
+      this.schedule(this.nowUnits + 1, () => this.report(Number(message.from), (node) => node.reportSnapshot(message.to, false)));
     } else if (outcome === 'blocked' && this.prng.chance(0.2)) {
       // The transport notices a broken connection now and then.
-      this.schedule(this.nowUnits + 1, () => this.report(message.from, (node) => node.reportUnreachable(message.to)));
+      this.schedule(this.nowUnits + 1, () => this.report(Number(message.from), (node) => node.reportUnreachable(message.to)));
     }
   }
 

@@ -37,7 +37,7 @@ export class VirtualNetwork {
   constructor(private readonly prng: Prng) {}
 
   send(message: Message, nowUnits: number): SendOutcome {
-    if (this.isBlocked(message.from, message.to)) {
+    if (this.isBlocked(Number(message.from), Number(message.to))) {
       this.dropped++;
       return 'blocked';
     }
@@ -66,7 +66,7 @@ export class VirtualNetwork {
     this.queue.delete(nowUnits);
     const delivered: Message[] = [];
     const lost: Message[] = [];
-    for (const message of bucket) (this.isBlocked(message.from, message.to) ? lost : delivered).push(message);
+    for (const message of bucket) (this.isBlocked(Number(message.from), Number(message.to)) ? lost : delivered).push(message);
     this.dropped += lost.length;
     this.delivered += delivered.length;
     return { delivered, lost };

@@ -98,7 +98,7 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
     stats: { ...cluster.stats, ...counters, checks: cluster.checker.checks },
   });
 
-  const configuredIds = (member: SimMember): number[] => [...member.confState.voters, ...member.confState.learners];
+  const configuredIds = (member: SimMember): number[] => [...member.confState.voters, ...member.confState.learners].map(Number);
 
   const changePartition = (): void => {
     cluster.network.heal();
@@ -135,7 +135,9 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
   };
 
   const changeMembership = (leader: SimMember): void => {
-    const { voters, learners } = leader.confState;
+    // The simulation names members with small numbers.
+    const voters = leader.confState.voters.map(Number);
+    const learners = leader.confState.learners.map(Number);
     const choice = prng.int(5);
     let type: ConfChangeType;
     let nodeId: number;
@@ -176,7 +178,7 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
     const leader = cluster.leader();
     if (leader && prng.chance(membershipRate)) changeMembership(leader);
     if (leader && prng.chance(transferRate) && leader.confState.voters.length > 1) {
-      const target = prng.pick(leader.confState.voters.filter((id) => id !== leader.id));
+      const target = prng.pick(leader.confState.voters.map(Number).filter((id) => id !== leader.id));
       cluster.transferLeader(leader.id, target);
       counters.transfers++;
     }
