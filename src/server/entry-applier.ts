@@ -11,6 +11,7 @@ import { internalRequestCodec } from './internal-request.js';
 import type { ResponseHeader } from './apply/index.js';
 import type { MemberStorage } from './member-storage.js';
 import type { RaftLoop } from './raft-loop.js';
+import type { ApplyResult } from './apply-results.js';
 import { decodeConfChange } from '../raft/index.js';
 import type { StateMachine } from './state-machine.js';
 import type { ClusterPeers } from './cluster-peers.js';
@@ -22,8 +23,8 @@ import { decodeAlarmRequestExact } from './alarms.js';
 /** etcd's default --experimental-warning-apply-duration: an apply slower than this counts as slow. */
 const DEFAULT_WARNING_APPLY_MS = 100;
 
-/** What a proposer gets back: a response, an EtcdError, or null for a membership change. */
-export type ApplyOutcome = unknown;
+/** What a proposer gets back: a response (typed by request kind in apply-results.ts), an EtcdError, or null for a membership change. */
+export type ApplyOutcome = ApplyResult | null;
 
 export interface EntryApplierParts {
   stateMachine: StateMachine;

@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../pkg/logger.js';
 import { ETCD_API_VERSION, ETCD_CLUSTER_VERSION, requestTimeoutMs, type MemberConfig } from './config.js';
+import type { AuthAppliedResponse, ResponseTo } from './apply-results.js';
 import { peerHttpHandler } from './membership/peer-http.js';
 import { ConfChangeType, ProposalDroppedError, Role, type Entry, type SoftState, type Ready, type Snapshot } from '../raft/types.js';
 import { RaftLoop, memberRaftConfig } from './raft-loop.js';
@@ -446,14 +447,14 @@ export class EtcdServer {
     for (;;) {
       const checkedRevision = await this.auth.checkPassword(name, password);
       const simpleToken = this.tokenProvider?.genTokenPrefix() ?? '';
-      const response = await this.propose<{ header: ResponseHeader; token: string }>({ authenticate: { name, simple_token: simpleToken } });
+      const response = await this.propose({ authenticate: { name, simple_token: simpleToken } });
       if (checkedRevision === this.auth.revision) return response;
       this.logger.child('etcdserver/v3_server.go').info('revision when password checked became stale; retrying');
     }
   }
 
   /** An Auth service request other than Authenticate; passwords are hashed here, before they reach the log. */
-  async authRequest<T>(request: InternalRaftRequest, caller?: AuthInfo): Promise<T> {
+  async authRequest(request: InternalRaftRequest, caller?: AuthInfo): Promise<AuthAppliedResponse> {
     const userAdd = request.auth_user_add;
     if (userAdd && !userAdd.options?.no_password && !userAdd.hashedPassword) {
       userAdd.hashedPassword = await this.auth.hashPassword(userAdd.password ?? '');
@@ -462,7 +463,7 @@ export class EtcdServer {
     const change = request.auth_user_change_password;
     if (change && !change.hashedPassword) change.hashedPassword = await this.auth.hashPassword(change.password ?? '');
     if (change) change.password = '';
-    return this.propose<T>(request, caller);
+    return this.propose(request, caller);
   }
 
   get appliedIndex(): number {
@@ -699,8 +700,10 @@ export class EtcdServer {
 
   // ---- proposals ----
 
-  private propose<T>(request: InternalRaftRequest, caller?: AuthInfo): Promise<T> {
-    return this.proposeAndWait<T>((id) => {
+  /** Proposes `request` and resolves with what applying it answers (ResponseTo: typed by the request's kind). */
+  private propose<R extends InternalRaftRequest>(request: R, caller?: AuthInfo): Promise<ResponseTo<R>> {
+    // The wait is keyed by this request's id, so what resolves it is the answer to this request.
+    return this.proposeAndWait<ResponseTo<R>>((id) => {
       request.header = caller === undefined ? { ID: id.toString() } : { ID: id.toString(), username: caller.username, auth_revision: caller.revision };
       const data = internalRequestCodec.encode(request);
       if (data.length > this.config.maxRequestBytes) throw serverErrors.requestTooLarge();

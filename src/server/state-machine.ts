@@ -18,6 +18,7 @@ import { WatchableStore, type WatchScheduler } from '../mvcc/watch/index.js';
 import { LeaseError, Lessor, applyLeaseCheckpoint, applyLeaseGrant, applyLeaseRevoke, type LessorClock, type LeaseCheckpointRequest } from '../lease/index.js';
 import { KVApplier, type RangeRequest, type RangeResponse, type ResponseHeader } from './apply/index.js';
 import type { InternalRaftRequest } from './internal-request.js';
+import type { ApplyResult } from './apply-results.js';
 import { AuthStore } from '../auth/auth-store.js';
 import { AuthError } from '../auth/errors.js';
 import type { AuthInfo, TokenProvider } from '../auth/types.js';
@@ -154,7 +155,7 @@ export class StateMachine {
    * physical compaction), or the error the client must receive; a request
    * that fails has changed nothing.
    */
-  apply(request: InternalRaftRequest, header: (revision: number) => ResponseHeader, index = 0): unknown {
+  apply(request: InternalRaftRequest, header: (revision: number) => ResponseHeader, index = 0): ApplyResult {
     try {
       // As the user the proposer named; without auth enabled every check passes.
       const caller = callerOf(request);
@@ -196,7 +197,8 @@ export class StateMachine {
         applyLeaseCheckpoint(this.lessor, request.lease_checkpoint);
         return { header: header(this.store.currentRevision) };
       }
-      return new Error('etcdserver: unknown request in raft entry');
+      // A request kind this member does not know (a newer member proposed it): refused, as before.
+      return new EtcdError('etcdserver: unknown request in raft entry', 'Unknown');
     } catch (error) {
       // A request etcd refuses is the client's answer; anything else (a bug,
       // a broken disk) must stop the member: skipping the entry would make
@@ -233,7 +235,7 @@ export class StateMachine {
   }
 
   /** While CORRUPT is raised every request is refused; while NOSPACE is, puts, txns with puts and lease grants. */
-  private alarmRefusal(request: InternalRaftRequest): Error | undefined {
+  private alarmRefusal(request: InternalRaftRequest): EtcdError | undefined {
     if (this.alarms.has(AlarmType.CORRUPT)) {
       if (request.put || request.delete_range || request.txn || request.compaction || request.lease_grant || request.lease_revoke) return alarmErrors.corrupt();
     }

@@ -7,6 +7,7 @@ import type { AuthInfo } from '../../auth/types.js';
 import type { AuthStore } from '../../auth/auth-store.js';
 import type { InternalRaftRequest } from '../internal-request.js';
 import type { ResponseHeader } from './types.js';
+import type { AuthAppliedResponse } from '../apply-results.js';
 
 /** Which request kinds this module applies (the first one present wins). */
 export function isAuthRequest(request: InternalRaftRequest): boolean {
@@ -43,7 +44,7 @@ export interface AuthApplyContext {
 }
 
 /** Applies one auth request as `caller`; throws the AuthError the client gets. */
-export function applyAuthRequest(auth: AuthStore, caller: AuthInfo | undefined, request: InternalRaftRequest, context: AuthApplyContext): object {
+export function applyAuthRequest(auth: AuthStore, caller: AuthInfo | undefined, request: InternalRaftRequest, context: AuthApplyContext): AuthAppliedResponse {
   const header = context.header;
   if (needsAdmin(request)) auth.isAdminPermitted(caller);
   if (request.auth_enable) {
