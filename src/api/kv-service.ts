@@ -11,38 +11,29 @@ import {
   validateTxnRequest,
 } from '../server/apply/validate.js';
 import type { RangeRequest, PutRequest, DeleteRangeRequest, TxnRequest, CompactionRequest } from '../server/apply/types.js';
-import { membershipErrors } from '../server/membership/errors.js';
 import type { Callers } from './callers.js';
 
 export function kvService(server: EtcdServer, callers: Callers): UntypedServiceImplementation {
   const maxTxnOps = server.config.maxTxnOps;
-  // A learner only serves serializable reads, as etcd's learners do.
-  const refuseOnLearner = () => {
-    if (server.isLearner) throw membershipErrors.notSupportedForLearner();
-  };
+  // A learner's refusals come from the learner rule (learner-rule.ts), for every service.
   return {
     Range: unary((request: RangeRequest, call) => {
-      if (!request.serializable) refuseOnLearner();
       validateRangeRequest(request);
       return callers.with(call, (caller) => server.range(request, caller));
     }),
     Put: unary((request: PutRequest, call) => {
-      refuseOnLearner();
       validatePutRequest(request);
       return callers.with(call, (caller) => server.put(request, caller));
     }),
     DeleteRange: unary((request: DeleteRangeRequest, call) => {
-      refuseOnLearner();
       validateDeleteRangeRequest(request);
       return callers.with(call, (caller) => server.deleteRange(request, caller));
     }),
     Txn: unary((request: TxnRequest, call) => {
-      refuseOnLearner();
       validateTxnRequest(request, maxTxnOps);
       return callers.with(call, (caller) => server.txn(request, caller));
     }),
     Compact: unary((request: CompactionRequest, call) => {
-      refuseOnLearner();
       // Compaction drops history for everyone: root only once auth is on (etcd 3.5.28+).
       return callers.with(call, (caller) => {
         server.requireAdmin(caller);

@@ -36,6 +36,7 @@ import { Callers, ClientCertificateNames, tokenOf } from './callers.js';
 import { audited } from './audited.js';
 import { AuditLog } from '../audit/index.js';
 import { MemberMetrics } from '../metrics/index.js';
+import { learnerInterceptor, refuseIfLearner } from './learner-rule.js';
 import { listenForMetrics, type MetricsListener } from './metrics-listener.js';
 import { backupSettings, startMemberBackups } from './member-backups.js';
 import type { BackupScheduler } from '../server/backup-scheduler.js';
@@ -116,8 +117,9 @@ export async function startMember(config: MemberConfig, logger: Logger, options:
     // would otherwise track every call: closures and timestamps per request.
     'grpc.enable_channelz': 0,
     'grpc.max_concurrent_streams': Math.min(config.maxConcurrentStreams, 2 ** 31 - 1),
-    // grpc_server_* metrics: every call's messages and status, for every service.
-    interceptors: [metrics.grpc.interceptor],
+    // grpc_server_* metrics: every call's messages and status, for every service;
+    // then etcd's learner rule (only a learner pays for it).
+    interceptors: [metrics.grpc.interceptor, learnerInterceptor(() => server.isLearner)],
   });
   const certificateNames = new ClientCertificateNames();
   const callers = new Callers(() => server.auth, {
@@ -195,6 +197,7 @@ export async function startMember(config: MemberConfig, logger: Logger, options:
     commonNameOf: (peer) => certificateNames.commonNameOf(peer),
     logger: embedLogger,
     callMetrics: (path, requestStream, responseStream) => metrics.grpc.startCall(path, requestStream, responseStream),
+    screenCall: (path, streaming, request) => refuseIfLearner(server.isLearner, path, streaming, request),
   });
   const clientListeners: ClientListener[] = [];
   const metricsListeners: MetricsListener[] = [];

@@ -195,6 +195,18 @@ describe(`${KIND}: three-member cluster`, () => {
     const refused = await etcdctl(joinerEndpoint, ['put', 'from-learner', 'x']);
     assert.notEqual(refused.code, 0);
     assert.match(refused.stderr, /rpc not supported for learner/);
+    // etcd's learner rule covers every service: other unary calls are refused, Status is answered,
+    // and the JSON gateway refuses as the gRPC server does.
+    const leaseRefused = await etcdctl(joinerEndpoint, ['lease', 'grant', '10']);
+    assert.notEqual(leaseRefused.code, 0);
+    assert.match(leaseRefused.stderr, /rpc not supported for learner/);
+    assert.match(await etcdctlOk(joinerEndpoint, ['endpoint', 'status']), new RegExp(`^${joinerEndpoint}, `));
+    const gatewayPut = await fetch(`http://${joinerEndpoint}/v3/kv/put`, { method: 'POST', body: JSON.stringify({ key: 'eA==', value: 'eA==' }) });
+    // Unavailable (code 14, HTTP 503), as etcd's ErrGPRCNotSupportedForLearner: clients try another endpoint.
+    assert.deepEqual([gatewayPut.status, await gatewayPut.json()], [
+      503,
+      { error: 'etcdserver: rpc not supported for learner', message: 'etcdserver: rpc not supported for learner', code: 14 },
+    ]);
     const listed = await etcdctlOk(cluster.endpoints[0]!, ['member', 'list']);
     assert.match(listed, new RegExp(`${newId}, started, m4, ${peerUrl}, http://127.0.0.1:${clientPort}, true`));
 

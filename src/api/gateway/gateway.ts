@@ -44,6 +44,11 @@ export interface GatewayOptions {
    * gateway calls its member through a gRPC client, so they count there.
    */
   callMetrics?: (path: string, requestStream: boolean, responseStream: boolean) => GatewayCallMetrics;
+  /**
+   * Throws to refuse a call before its handler runs, as the member's gRPC
+   * interceptors would (etcd's learner rule: api/learner-rule.ts).
+   */
+  screenCall?: (path: string, streaming: boolean, request: unknown) => void;
 }
 
 export interface GatewayCallMetrics {
@@ -462,6 +467,12 @@ export function createGateway(options: GatewayOptions): GatewayHandler {
       sendGrpcError(response, unimplemented(route));
       return done();
     }
+    try {
+      options.screenCall?.(methodPath(info), info.definition.requestStream || info.definition.responseStream, request);
+    } catch (error) {
+      sendGrpcError(response, statusOf(error));
+      return done();
+    }
     const counts = startCall(info);
     counts.received();
     const stream = openStream(info, response, metadata, peer, done, counts);
@@ -497,9 +508,12 @@ export function createGateway(options: GatewayOptions): GatewayHandler {
   }
 
   /** A call object whose writes become `{"result":...}` lines, and whose end or error ends the response. */
+  function methodPath(info: MethodInfo): string {
+    return `/${SERVICE_PACKAGES[info.route.service]}.${info.route.service}/${info.route.method}`;
+  }
+
   function startCall(info: MethodInfo): GatewayCallMetrics {
-    const path = `/${SERVICE_PACKAGES[info.route.service]}.${info.route.service}/${info.route.method}`;
-    return options.callMetrics?.(path, info.definition.requestStream, info.definition.responseStream) ?? NO_CALL_METRICS;
+    return options.callMetrics?.(methodPath(info), info.definition.requestStream, info.definition.responseStream) ?? NO_CALL_METRICS;
   }
 
   function openStream(info: MethodInfo, response: http.ServerResponse, metadata: grpc.Metadata, peer: string, done: () => void, counts: GatewayCallMetrics) {
@@ -588,6 +602,13 @@ export function createGateway(options: GatewayOptions): GatewayHandler {
       started = true;
       if (typeof info.handler !== 'function') {
         sendGrpcError(response, unimplemented(info.route));
+        request.destroy();
+        return done();
+      }
+      try {
+        options.screenCall?.(methodPath(info), true, undefined);
+      } catch (error) {
+        sendGrpcError(response, statusOf(error));
         request.destroy();
         return done();
       }

@@ -12,7 +12,8 @@ export const membershipErrors = {
   tooManyLearners: () => new ServerError('etcdserver: too many learner members in cluster', 'FailedPrecondition'),
   notLearner: () => new ServerError('etcdserver: can only promote a learner member', 'FailedPrecondition'),
   learnerNotReady: () => new ServerError('etcdserver: can only promote a learner member which is in sync with leader', 'FailedPrecondition'),
-  notSupportedForLearner: () => new ServerError('etcdserver: rpc not supported for learner', 'FailedPrecondition'),
+  // Unavailable, as etcd's ErrGPRCNotSupportedForLearner: clients move on to another endpoint.
+  notSupportedForLearner: () => new ServerError('etcdserver: rpc not supported for learner', 'Unavailable'),
   badLeaderTransferee: () => new ServerError('etcdserver: bad leader transferee', 'FailedPrecondition'),
   leaderTransferTimeout: () => new ServerError('etcdserver: request timed out, leader transfer took too long', 'Unavailable'),
 };
