@@ -84,8 +84,10 @@ async function main(): Promise<void> {
   member.server.onRemoved(() => shutdown('removed from the cluster'));
   process.on('SIGTERM', () => shutdown('terminated'));
   process.on('SIGINT', () => shutdown('interrupt'));
-  // Log rotation: the audit log file was moved away; write to a new one.
-  process.on('SIGHUP', () => member?.reopenAuditLog());
+  // Log rotation: the audit log file was moved away; write to a new one. Only
+  // with an audit log: otherwise SIGHUP ends the member, as it ends etcd (a
+  // member started on a terminal that goes away must not live on).
+  if (config.auditLogPath !== '') process.on('SIGHUP', () => member?.reopenAuditLog());
 }
 
 main().catch((error: unknown) => {
