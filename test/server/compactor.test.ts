@@ -6,44 +6,11 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseCompactionRetention, startCompactor, type CompactorClock } from '../../src/server/compactor.js';
+import { parseCompactionRetention, startCompactor } from '../../src/server/compactor.js';
 import { CompactedError } from '../../src/mvcc/errors.js';
+import { VirtualTimers } from '../support/virtual-timers.js';
 import { createLogger, type Logger } from '../../src/pkg/logger.js';
 
-class VirtualClock implements CompactorClock {
-  now = 0;
-  private timers: Array<{ at: number; callback: () => void; id: number }> = [];
-  private nextId = 1;
-
-  nowMs(): number {
-    return this.now;
-  }
-
-  setTimeout(callback: () => void, ms: number): unknown {
-    const id = this.nextId++;
-    this.timers.push({ at: this.now + ms, callback, id });
-    return id;
-  }
-
-  clearTimeout(handle: unknown): void {
-    this.timers = this.timers.filter((timer) => timer.id !== handle);
-  }
-
-  /** Advances in steps, running due timers (and the promises they start) in order. */
-  async advance(ms: number): Promise<void> {
-    const end = this.now + ms;
-    for (;;) {
-      this.timers.sort((a, b) => a.at - b.at);
-      const next = this.timers[0];
-      if (next === undefined || next.at > end) break;
-      this.timers.shift();
-      this.now = next.at;
-      next.callback();
-      for (let i = 0; i < 5; i++) await Promise.resolve();
-    }
-    this.now = end;
-  }
-}
 
 function quietLogger(): { logger: Logger; lines: string[] } {
   const lines: string[] = [];
@@ -52,7 +19,7 @@ function quietLogger(): { logger: Logger; lines: string[] } {
 }
 
 function harness(mode: string, retention: number, options: { paused?: () => boolean; fail?: () => Error | undefined } = {}) {
-  const clock = new VirtualClock();
+  const clock = new VirtualTimers();
   const compactions: number[] = [];
   let revision = 1;
   const { logger, lines } = quietLogger();

@@ -7,50 +7,12 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { CompactorClock } from '../../src/server/compactor.js';
 import { startPeriodicCorruptCheck, type PeriodicCorruptCheckParts } from '../../src/server/periodic-corrupt-check.js';
 import type { PeerHashKvResult } from '../../src/server/initial-corrupt-check.js';
 import { AlarmAction, AlarmType, type AlarmRequest } from '../../src/server/alarms.js';
 import { recordingLogger, type LogLine } from '../support/recording-logger.js';
+import { VirtualTimers } from '../support/virtual-timers.js';
 
-class VirtualClock implements CompactorClock {
-  now = 0;
-  private timers: Array<{ at: number; callback: () => void; id: number }> = [];
-  private nextId = 1;
-
-  nowMs(): number {
-    return this.now;
-  }
-
-  setTimeout(callback: () => void, ms: number): unknown {
-    const id = this.nextId++;
-    this.timers.push({ at: this.now + ms, callback, id });
-    return id;
-  }
-
-  clearTimeout(handle: unknown): void {
-    this.timers = this.timers.filter((timer) => timer.id !== handle);
-  }
-
-  get pending(): number {
-    return this.timers.length;
-  }
-
-  /** Runs due timers in order, letting the promises they start settle. */
-  async advance(ms: number): Promise<void> {
-    const end = this.now + ms;
-    for (;;) {
-      this.timers.sort((a, b) => a.at - b.at);
-      const next = this.timers[0];
-      if (next === undefined || next.at > end) break;
-      this.timers.shift();
-      this.now = next.at;
-      next.callback();
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    this.now = end;
-  }
-}
 
 const LEADER = 0x10n;
 const PEER_A = 0x20n;
@@ -60,7 +22,7 @@ const LOCAL = { hash: 1111, revision: 50, compactRevision: 10 };
 type PeerAnswer = Omit<PeerHashKvResult, 'memberId'> | Error;
 
 function harness(answers: Record<string, PeerAnswer>, options: { leader?: () => boolean; readNotify?: () => Promise<void> } = {}) {
-  const clock = new VirtualClock();
+  const clock = new VirtualTimers();
   const lines: LogLine[] = [];
   const logger = recordingLogger(lines);
   const alarms: AlarmRequest[] = [];
@@ -106,7 +68,7 @@ const corruptAlarm: AlarmRequest = { action: AlarmAction.ACTIVATE, memberID: '0'
 
 describe('periodic corruption check', () => {
   it('does nothing with interval 0', () => {
-    const clock = new VirtualClock();
+    const clock = new VirtualTimers();
     const monitor = startPeriodicCorruptCheck({
       localMemberId: LEADER,
       intervalMs: 0,
@@ -205,7 +167,7 @@ describe('periodic corruption check', () => {
   it('stops while a pass is waiting: the pass raises nothing', async () => {
     let release: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => (release = resolve));
-    const clock = new VirtualClock();
+    const clock = new VirtualTimers();
     const alarms: AlarmRequest[] = [];
     const monitor = startPeriodicCorruptCheck({
       localMemberId: LEADER,

@@ -13,11 +13,11 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BackupScheduler, type BackupSchedulerOptions } from '../../src/server/backup-scheduler.js';
-import type { CompactorClock } from '../../src/server/compactor.js';
 import type { BoltSnapshot } from '../../src/snapshot/bolt-snapshot.js';
 import { decryptBackupFile } from '../../src/snapshot/backup-encryption.js';
 import { recordingLogger } from '../support/recording-logger.js';
 import { waitFor } from '../support/wait-for.js';
+import { VirtualTimers } from '../support/virtual-timers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'etcd-ts-backup-scheduler-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -27,56 +27,15 @@ const freshDirectory = (): string => join(root, `dir-${directoryNumber++}`);
 const START = Date.UTC(2026, 11, 3, 8, 15, 0);
 const INTERVAL = 60_000;
 
-/** Timers fire only when the test advances; each scheduler tick re-arms one timer when done. */
-class VirtualClock implements CompactorClock {
-  now = START;
-  private timers: Array<{ at: number; callback: () => void; id: number }> = [];
-  private nextId = 1;
 
-  nowMs(): number {
-    return this.now;
-  }
-
-  setTimeout(callback: () => void, ms: number): unknown {
-    const id = this.nextId++;
-    this.timers.push({ at: this.now + ms, callback, id });
-    return id;
-  }
-
-  clearTimeout(handle: unknown): void {
-    this.timers = this.timers.filter((timer) => timer.id !== handle);
-  }
-
-  get pending(): number {
-    return this.timers.length;
-  }
-
-  /** Fires the timers due now without waiting for what they start. */
-  fireDue(): void {
-    const due = this.timers.filter((timer) => timer.at <= this.now);
-    this.timers = this.timers.filter((timer) => timer.at > this.now);
-    for (const timer of due) timer.callback();
-  }
-
-  /** Runs the timers due within `ms`, each to completion (its tick re-arms a timer), then sets the time. */
-  async advance(ms: number): Promise<void> {
-    const end = this.now + ms;
-    for (;;) {
-      this.timers.sort((a, b) => a.at - b.at);
-      const next = this.timers[0];
-      if (next === undefined || next.at > end) break;
-      this.timers.shift();
-      this.now = next.at;
-      next.callback();
-      await waitFor('the scheduler to re-arm its timer', () => this.pending > 0, { timeoutMs: 10_000, intervalMs: 2 });
-    }
-    this.now = end;
-  }
+/** Each scheduler tick ends by arming its next timer: wait for that before the next one fires. */
+function rearmed(clock: VirtualTimers): Promise<unknown> {
+  return waitFor('the scheduler to re-arm its timer', () => clock.pending > 0, { timeoutMs: 10_000, intervalMs: 2 });
 }
 
 interface Harness {
   scheduler: BackupScheduler;
-  clock: VirtualClock;
+  clock: VirtualTimers;
   directory: string;
   logger: ReturnType<typeof recordingLogger>;
   counts: { succeeded: number; failed: number; lastSuccess: number; snapshots: number };
@@ -85,7 +44,7 @@ interface Harness {
 }
 
 function harness(options: Partial<BackupSchedulerOptions> = {}): Harness {
-  const clock = new VirtualClock();
+  const clock = new VirtualTimers(START);
   const logger = recordingLogger();
   const counts = { succeeded: 0, failed: 0, lastSuccess: 0, snapshots: 0 };
   const state = { leader: true, revision: 10, fail: undefined as Error | undefined };
@@ -128,22 +87,22 @@ describe('backup scheduler', () => {
     const { scheduler, clock, directory, counts, state, contents } = harness();
     try {
       state.leader = false;
-      await clock.advance(INTERVAL);
+      await clock.advance(INTERVAL, () => rearmed(clock));
       assert.equal(counts.snapshots, 0, 'a follower takes no backup');
       assert.equal(existsSync(directory) ? readdirSync(directory).length : 0, 0);
       state.leader = true;
-      await clock.advance(INTERVAL - 1);
+      await clock.advance(INTERVAL - 1, () => rearmed(clock));
       assert.equal(counts.snapshots, 0, 'not before the interval');
-      await clock.advance(1);
+      await clock.advance(1, () => rearmed(clock));
       assert.equal(counts.succeeded, 1);
       assert.deepEqual(readdirSync(directory), ['etcd-ts-backup-20261203T081700Z-rev10.db']);
       assert.deepEqual(readFileSync(join(directory, 'etcd-ts-backup-20261203T081700Z-rev10.db')), withTrailer(contents[0]!));
       assert.equal(counts.lastSuccess, (START + 2 * INTERVAL) / 1000);
       state.revision = 17;
-      await clock.advance(INTERVAL);
+      await clock.advance(INTERVAL, () => rearmed(clock));
       assert.deepEqual(readdirSync(directory).sort(), ['etcd-ts-backup-20261203T081700Z-rev10.db', 'etcd-ts-backup-20261203T081800Z-rev17.db']);
       state.leader = false;
-      await clock.advance(3 * INTERVAL);
+      await clock.advance(3 * INTERVAL, () => rearmed(clock));
       assert.equal(counts.succeeded, 2, 'no backups after losing leadership');
       assert.equal(counts.failed, 0);
     } finally {
@@ -155,7 +114,7 @@ describe('backup scheduler', () => {
     const key = randomBytes(32);
     const { scheduler, clock, directory, contents } = harness({ encryptionKey: key });
     try {
-      await clock.advance(INTERVAL);
+      await clock.advance(INTERVAL, () => rearmed(clock));
       const [name] = readdirSync(directory);
       assert.equal(name, 'etcd-ts-backup-20261203T081600Z-rev10.db.enc');
       const encrypted = readFileSync(join(directory, name!));
@@ -179,7 +138,7 @@ describe('backup scheduler', () => {
     try {
       for (let run = 0; run < 5; run++) {
         state.revision += 5;
-        await clock.advance(INTERVAL);
+        await clock.advance(INTERVAL, () => rearmed(clock));
       }
       assert.equal(counts.succeeded, 5);
       const backups = readdirSync(directory).filter((name) => !foreign.includes(name)).sort();
@@ -193,15 +152,15 @@ describe('backup scheduler', () => {
   it('counts and logs a failed backup, and the next interval still runs', async () => {
     const { scheduler, clock, directory, counts, state, logger } = harness();
     try {
-      await clock.advance(INTERVAL);
+      await clock.advance(INTERVAL, () => rearmed(clock));
       state.fail = new Error('disk on fire');
-      await clock.advance(INTERVAL);
+      await clock.advance(INTERVAL, () => rearmed(clock));
       assert.equal(counts.failed, 1);
       const warning = logger.lines.find((line) => line.level === 'warn' && line.msg === 'failed to save backup');
       assert.ok(warning, JSON.stringify(logger.lines));
       assert.equal(warning.fields?.['error'], 'disk on fire');
       state.fail = undefined;
-      await clock.advance(INTERVAL);
+      await clock.advance(INTERVAL, () => rearmed(clock));
       assert.equal(counts.succeeded, 2);
       assert.equal(readdirSync(directory).length, 2, 'no partial file from the failed run');
       assert.equal(counts.lastSuccess, (START + 3 * INTERVAL) / 1000);
@@ -215,7 +174,7 @@ describe('backup scheduler', () => {
     writeFileSync(blocker, 'not a directory');
     const { scheduler, clock, counts, logger } = harness({ directory: join(blocker, 'backups') });
     try {
-      await clock.advance(2 * INTERVAL);
+      await clock.advance(2 * INTERVAL, () => rearmed(clock));
       assert.equal(counts.failed, 2);
       assert.equal(counts.succeeded, 0);
       assert.match(String(logger.lines.find((line) => line.msg === 'failed to save backup')?.fields?.['error']), /ENOTDIR|EEXIST/);
