@@ -37,7 +37,7 @@ export function collectMetadata(options: BenchOptions, label: string): RunMetada
   const { targets, workloadNames, clientCounts, connectionCount, workerCount, requestsTotal, maxSecondsPerCase, memberCount, serverFlags, seed, workload } = options;
   return runMetadata({
     label,
-    commandLine: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+    commandLine: `npm run bench:node -- ${process.argv.slice(2).join(' ')}`.trim(),
     etcdBinary: options.etcdBinary,
     dataRoot: options.dataRoot,
     settings: { targets, workloadNames, clientCounts, connectionCount: connectionCount ?? 'clients/10', workerCount, requestsTotal, maxSecondsPerCase, memberCount, serverFlags, seed, ...workload },

@@ -1,4 +1,4 @@
-// The command line: `npm run bench -- --target both --workloads put,range ...`.
+// The command line: `npm run bench:node -- --target both --workloads put,range ...`.
 // Defaults finish in a few minutes on a 2-core machine.
 
 import { parseArgs } from 'node:util';
@@ -28,7 +28,12 @@ export interface BenchOptions {
   workload: WorkloadOptions;
 }
 
-export const USAGE = `Usage: npm run bench -- [options]
+export const USAGE = `Usage: npm run bench:node -- [options]
+
+The TypeScript load generator (grpc-js in worker threads), for what etcd's Go
+benchmark tool cannot do: k8s-like, watch-scale, lease-scale, key-memory. It
+takes 1.5 of 2 cores itself, so its put/range/txn-put numbers are client-bound:
+npm run bench measures those with the Go tool.
 
 Targets and shape
   --target both|etcd-ts|etcd     servers to start (default both; "both" alternates them per workload)

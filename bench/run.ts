@@ -1,4 +1,4 @@
-// `npm run bench`: starts each target's server(s), runs every workload at
+// `npm run bench:node`: starts each target's server(s), runs every workload at
 // every client count against them (targets alternate per workload, fresh
 // server per workload and target), prints one line per case and writes
 // JSON + Markdown under bench/results/. Servers are always killed by PID,
@@ -52,7 +52,7 @@ async function runWorkloadOnTarget(options: BenchOptions, workloadName: string, 
     }
   };
 
-  // Dirty pages from before (the build `npm run bench` just ran, the previous
+  // Dirty pages from before (the build `npm run bench:node` just ran, the previous
   // server's data) could be written back during this target's cases and slow
   // its fdatasyncs: every target starts after a sync(1).
   spawnSync('sync');
@@ -130,7 +130,7 @@ async function main(): Promise<void> {
   installCleanup();
   const notes: string[] = [];
   if (options.targets.includes('etcd-ts') && !existsSync(join(PROJECT_ROOT, 'dist', 'src', 'bin', 'etcd-ts.js'))) {
-    throw new Error('dist/src/bin/etcd-ts.js is missing: build first (npm run bench builds for you)');
+    throw new Error('dist/src/bin/etcd-ts.js is missing: build first (npm run bench:node builds for you)');
   }
   const label = options.memberCount === 1 ? 'single' : `cluster${options.memberCount}`;
   const metadata = collectMetadata(options, label);

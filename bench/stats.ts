@@ -75,3 +75,22 @@ export class SampleBuffer {
     return this.samples.slice(0, this.length);
   }
 }
+
+/** The median of the finite values (the mean of the middle two for an even count), or null when there are none. */
+export function median(values: readonly (number | null | undefined)[]): number | null {
+  const sorted = finite(values).sort((a, b) => a - b);
+  if (sorted.length === 0) return null;
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/** The smallest and largest finite value, or null when there are none. */
+export function minMax(values: readonly (number | null | undefined)[]): { min: number; max: number } | null {
+  const present = finite(values);
+  if (present.length === 0) return null;
+  return { min: Math.min(...present), max: Math.max(...present) };
+}
+
+function finite(values: readonly (number | null | undefined)[]): number[] {
+  return values.filter((value): value is number => value != null && Number.isFinite(value));
+}

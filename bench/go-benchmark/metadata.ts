@@ -15,7 +15,7 @@ export function collectGoMetadata(options: GoBenchOptions, label: string, warmUp
   }
   return runMetadata({
     label,
-    commandLine: `npm run bench:go -- ${process.argv.slice(2).join(' ')}`.trim(),
+    commandLine: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
     etcdBinary: options.etcdBinary,
     dataRoot: options.dataRoot,
     settings: {
@@ -23,9 +23,12 @@ export function collectGoMetadata(options: GoBenchOptions, label: string, warmUp
       modes: options.modes,
       transports: options.transports,
       scale: options.scale,
+      rounds: options.rounds,
+      members: options.members,
       cases: options.cases.map((definition) => ({
         name: definition.name,
         command: definition.command,
+        ...(definition.consistency ? { consistency: definition.consistency } : {}),
         clients: definition.clients,
         conns: connectionsFor(definition.clients),
         total: scaledTotal(definition, options.scale),

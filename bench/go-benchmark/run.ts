@@ -1,17 +1,19 @@
-// `npm run bench:go`: what TLS and auth cost in throughput, measured with
-// etcd's own Go load generator (tools/benchmark) against etcd-ts and the real
-// etcd 3.4 in one run.
+// `npm run bench`: etcd-ts against the real etcd 3.4, measured in one run
+// with etcd's own Go load generator (tools/benchmark), which uses a fraction
+// of a core where the TypeScript generator took 1.5 (issue 13).
 //
-// One single-member server per (target, mode) is started up front (fresh
-// data dir, free ports); in the auth modes auth is turned on through etcdctl
-// (auth.ts); each is seeded with the range key and warmed up with
-// unmeasured requests; then every case runs against every server, the order
-// of servers reversed from one case to the next (A B C D, D C B A, ...) so
-// neither target nor mode always runs first. Per case: the tool's
-// req/s and p50/p99, the CPU the server under test used (/proc/<pid>/stat)
-// and the CPU the generator used (its rusage, via /proc/self/stat's
-// cutime + cstime). Servers are killed by PID at the end, on errors and on
-// SIGINT/SIGTERM.
+// Per round (--rounds): one server per (target, mode) is started (a single
+// member, or with --members N a cluster whose leader the tool talks to),
+// each with fresh data dirs on free ports; in the auth modes auth is turned
+// on through etcdctl (auth.ts); each is seeded with the range key and warmed
+// up with unmeasured requests; then every case runs against every server,
+// the order of servers reversed from one case to the next and between rounds
+// (run-order.ts); then the round's servers are stopped. Per case: the tool's
+// req/s and p50/p99, the CPU the server under test used (/proc/<pid>/stat,
+// summed over members) and the CPU the generator used (its rusage, via
+// /proc/self/stat's cutime + cstime). The report aggregates the rounds
+// (aggregate.ts). Servers are killed by PID at the end of each round, on
+// errors and on SIGINT/SIGTERM.
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -25,12 +27,17 @@ import { collectGoMetadata } from './metadata.js';
 import { connectionsFor, isAuthMode, parseOptions, scaledTotal, USAGE, type CaseDefinition, type GoBenchOptions } from './options.js';
 import { caseLine, markdownReport, ratioRows, resultsStemSuffix, type GoCaseResult } from './report.js';
 import { BenchServer, killAllServersNow, stopAllServers } from './servers.js';
+import { killAllServersNow as killAllClustersNow, stopAllServers as stopAllClusters } from '../server-cluster.js';
+import { ClusterServer } from './cluster-server.js';
+import { commandArgs, RANGE_KEY, VALUE_SIZE, WATCHERS, type Command } from './cases.js';
+import { caseCells } from './aggregate.js';
+import { serverOrder } from './run-order.js';
+import type { ServerUnderTest } from './server-under-test.js';
+import type { TargetName } from '../targets.js';
+import type { Mode } from './options.js';
 
-const RANGE_KEY = 'bench-go-range-key';
-const RANGE_VALUE = 'v'.repeat(256);
-const KEY_SIZE = 8;
-const VALUE_SIZE = 256;
-/** Unmeasured requests per kind (put, and range when a range case runs) before a server's first case, at --scale 1. */
+const RANGE_VALUE = 'v'.repeat(VALUE_SIZE);
+/** Unmeasured requests per command the run's cases use, before a server's first case, at --scale 1. */
 const WARM_UP_REQUESTS = 3_000;
 const WARM_UP_CLIENTS = 10;
 const CASE_TIMEOUT_MS = 300_000;
@@ -51,10 +58,16 @@ function removeKeyMaterial(): void {
   jwtKeys = undefined;
 }
 
+/** Every server of both kinds: single members (servers.ts) and clusters (server-cluster.ts). */
+async function stopEveryServer(): Promise<void> {
+  await Promise.all([stopAllServers(), stopAllClusters()]);
+}
+
 function installCleanup(): void {
   process.on('exit', () => {
     killRunningBenchmark();
     killAllServersNow();
+    killAllClustersNow();
     removeKeyMaterial();
   });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -62,7 +75,7 @@ function installCleanup(): void {
       console.error(`\n${signal}: stopping the benchmark and the servers`);
       interrupted = true;
       killRunningBenchmark();
-      stopAllServers().finally(() => process.exit(130));
+      stopEveryServer().finally(() => process.exit(130));
     });
   }
 }
@@ -72,23 +85,24 @@ function describe(error: unknown): string {
 }
 
 /** TLS files and, in the auth modes, --user=bench:PASSWORD: what the generator and etcdctl need to talk to the server as the benchmark does. */
-function clientArgs(server: BenchServer): string[] {
+function clientArgs(server: ServerUnderTest): string[] {
   const user = isAuthMode(server.mode) ? [benchUserFlag(credentials)] : [];
   if (server.transport !== 'tls') return user;
   return [`--cacert=${certificates!.caCert}`, `--cert=${certificates!.client.cert}`, `--key=${certificates!.client.key}`, ...user];
 }
 
 /** The tool's command line for one run: global flags, then the command and its flags. */
-function benchmarkArgs(server: BenchServer, command: 'put' | 'range', clients: number, total: number): string[] {
+function benchmarkArgs(server: ServerUnderTest, definition: Pick<CaseDefinition, 'command' | 'consistency'>, clients: number, total: number): string[] {
   const global = [`--endpoints=${server.endpoint}`, `--conns=${connectionsFor(clients)}`, `--clients=${clients}`, '--precise', '--dial-timeout=10s', ...clientArgs(server)];
-  const commandArgs =
-    command === 'put'
-      ? ['put', `--key-size=${KEY_SIZE}`, '--sequential-keys', `--total=${total}`, `--val-size=${VALUE_SIZE}`]
-      : ['range', RANGE_KEY, '--consistency=l', `--total=${total}`];
-  return [...global, ...commandArgs];
+  return [...global, ...commandArgs(definition, total)];
 }
 
-async function prepareServer(options: GoBenchOptions, server: BenchServer, warmUpRequests: number): Promise<void> {
+/** Warm-up size per command: for watch, events (a put reaches every watcher). */
+function warmUpTotal(command: Command, warmUpRequests: number): number {
+  return command === 'watch' ? Math.max(1, Math.round(warmUpRequests / 10)) * WATCHERS : warmUpRequests;
+}
+
+async function prepareServer(options: GoBenchOptions, server: ServerUnderTest, warmUpRequests: number): Promise<void> {
   const needsRangeKey = options.cases.some((definition) => definition.command === 'range');
   if (isAuthMode(server.mode)) {
     // Users, roles and auth enable; the range key is put as root.
@@ -103,11 +117,11 @@ async function prepareServer(options: GoBenchOptions, server: BenchServer, warmU
   // etcd is compiled ahead of time, etcd-ts is JIT-compiled: both are measured warm.
   const commands = [...new Set(options.cases.map((definition) => definition.command))];
   for (const command of commands) {
-    await runBenchmark(options.benchmarkBinary, benchmarkArgs(server, command, WARM_UP_CLIENTS, warmUpRequests), CASE_TIMEOUT_MS);
+    await runBenchmark(options.benchmarkBinary, benchmarkArgs(server, { command }, WARM_UP_CLIENTS, warmUpTotal(command, warmUpRequests)), CASE_TIMEOUT_MS);
   }
 }
 
-function baseResult(definition: CaseDefinition, server: BenchServer, total: number, order: number, args: string[]): GoCaseResult {
+function baseResult(definition: CaseDefinition, server: ServerUnderTest, total: number, order: number, round: number, args: string[]): GoCaseResult {
   return {
     case: definition.name,
     command: definition.command,
@@ -118,6 +132,7 @@ function baseResult(definition: CaseDefinition, server: BenchServer, total: numb
     transport: server.transport,
     mode: server.mode,
     status: 'failed',
+    round,
     order,
     requestsPerSecond: null,
     p50Ms: null,
@@ -132,11 +147,23 @@ function baseResult(definition: CaseDefinition, server: BenchServer, total: numb
   };
 }
 
-async function runCaseOn(options: GoBenchOptions, definition: CaseDefinition, server: BenchServer, others: BenchServer[], order: number): Promise<GoCaseResult> {
+async function runCaseOn(
+  options: GoBenchOptions,
+  definition: CaseDefinition,
+  server: ServerUnderTest,
+  others: ServerUnderTest[],
+  order: number,
+  round: number,
+): Promise<GoCaseResult> {
   const total = scaledTotal(definition, options.scale);
-  const args = benchmarkArgs(server, definition.command, definition.clients, total);
-  const result = baseResult(definition, server, total, order, args);
-  if (!server.running) return { ...result, note: `${server.label} is not running` };
+  if (!server.running) return { ...baseResult(definition, server, total, order, round, []), note: `${server.label} is not running` };
+  try {
+    await server.findLeader();
+  } catch (error) {
+    return { ...baseResult(definition, server, total, order, round, []), note: `no leader: ${describe(error)}` };
+  }
+  const args = benchmarkArgs(server, definition, definition.clients, total);
+  const result = baseResult(definition, server, total, order, round, args);
   // Dirty pages from the previous case could be written back during this one and slow its fdatasyncs.
   spawnSync('sync');
   const othersCpu = () => others.reduce((sum, other) => sum + (other.running ? other.cpuSeconds() : 0), 0);
@@ -173,6 +200,32 @@ async function runCaseOn(options: GoBenchOptions, definition: CaseDefinition, se
   return result;
 }
 
+async function startServer(options: GoBenchOptions, targetName: TargetName, mode: Mode): Promise<ServerUnderTest> {
+  const target = targetDefinition(targetName, options);
+  if (options.members > 1) return ClusterServer.start(target, options.members, options.dataRoot);
+  return BenchServer.start(target, mode, options.dataRoot, certificates, jwtKeys);
+}
+
+/** Starts, seeds and warms up one server per (target, mode) for a round; targets in the order of the round's first case. */
+async function startRoundServers(options: GoBenchOptions, round: number, warmUpRequests: number): Promise<ServerUnderTest[] | undefined> {
+  const servers: ServerUnderTest[] = [];
+  for (const targetName of serverOrder(options.targets, 0, round)) {
+    for (const mode of options.modes) {
+      const server = await startServer(options, targetName, mode);
+      servers.push(server);
+      try {
+        await prepareServer(options, server, warmUpRequests);
+      } catch (error) {
+        if (interrupted) return undefined;
+        const output = server.running ? `${server.label} is still running (pids ${server.pids.join(', ')}); the tail of its output:\n${server.outputTail()}` : server.deathReport();
+        throw new Error(`preparing ${server.label} failed: ${describe(error)}\n${output}`);
+      }
+      console.log(`round ${round}: started ${server.label} (pids ${server.pids.join(', ')}) at ${server.endpoint}; seeded and warmed up with ${warmUpRequests} requests per kind`);
+    }
+  }
+  return servers;
+}
+
 async function main(): Promise<void> {
   const parsed = parseOptions(process.argv.slice(2));
   if (parsed === 'help') {
@@ -187,68 +240,64 @@ async function main(): Promise<void> {
     );
   }
   if (options.targets.includes('etcd-ts') && !existsSync(join(PROJECT_ROOT, 'dist', 'src', 'bin', 'etcd-ts.js'))) {
-    throw new Error('dist/src/bin/etcd-ts.js is missing: build first (npm run bench:go builds for you)');
+    throw new Error('dist/src/bin/etcd-ts.js is missing: build first (npm run bench builds for you)');
   }
   if (options.targets.includes('etcd') && !existsSync(options.etcdBinary)) throw new Error(`the real etcd is missing at ${options.etcdBinary}`);
   installCleanup();
 
   const warmUpRequests = Math.max(100, Math.round(WARM_UP_REQUESTS * options.scale));
-  const stemSuffix = resultsStemSuffix(options.modes);
+  const stemSuffix = resultsStemSuffix(options.modes, options.members);
   const metadata = collectGoMetadata(options, stemSuffix, warmUpRequests);
   const notes: string[] = [];
   console.log(
-    `bench:go: targets ${options.targets.join(', ')}; modes ${options.modes.join(', ')}; cases ` +
-      options.cases.map((definition) => `${definition.name} (${scaledTotal(definition, options.scale)} requests)`).join(', ') +
+    `bench: targets ${options.targets.join(', ')}; ${options.members} member(s); modes ${options.modes.join(', ')}; ${options.rounds} round(s); cases ` +
+      options.cases.map((definition) => `${definition.name} (${scaledTotal(definition, options.scale)})`).join(', ') +
       `; data under ${metadata.dataRootFilesystem}; generator ${options.benchmarkBinary}`,
   );
 
   if (options.transports.includes('tls')) certificates = makeBenchCertificates(options.dataRoot);
   if (options.modes.includes('auth-jwt')) jwtKeys = makeJwtKeys(options.dataRoot);
 
-  // Target-major, then reversed on every other case.
-  const servers: BenchServer[] = [];
-  for (const targetName of options.targets) {
-    for (const mode of options.modes) {
-      const server = await BenchServer.start(targetDefinition(targetName, options), mode, options.dataRoot, certificates, jwtKeys);
-      servers.push(server);
-      try {
-        await prepareServer(options, server, warmUpRequests);
-      } catch (error) {
-        if (interrupted) return;
-        const output = server.running ? `${server.label} is still running (pid ${server.process.pid}); the tail of its output:\n${server.outputTail()}` : server.deathReport();
-        throw new Error(`preparing ${server.label} failed: ${describe(error)}\n${output}`);
-      }
-      console.log(`started ${server.label} (pid ${server.process.pid}) at ${server.endpoint}; seeded and warmed up with ${warmUpRequests} requests per kind`);
-    }
-  }
-
   const results: GoCaseResult[] = [];
   let order = 0;
-  for (const [index, definition] of options.cases.entries()) {
-    const sequence = index % 2 === 0 ? servers : [...servers].reverse();
-    for (const server of sequence) {
-      if (interrupted) return;
-      const result = await runCaseOn(options, definition, server, servers.filter((other) => other !== server), order++);
-      if (interrupted) return;
-      results.push(result);
-      console.log(caseLine(result));
+  let serversPerRound = 0;
+  for (let round = 1; round <= options.rounds; round++) {
+    const servers = await startRoundServers(options, round, warmUpRequests);
+    if (!servers || interrupted) return;
+    serversPerRound = servers.length;
+    for (const [index, definition] of options.cases.entries()) {
+      for (const server of serverOrder(servers, index, round)) {
+        if (interrupted) return;
+        const result = await runCaseOn(options, definition, server, servers.filter((other) => other !== server), order++, round);
+        if (interrupted) return;
+        results.push(result);
+        console.log(`r${round} ${caseLine(result)}`);
+      }
     }
+    // Fresh servers and data dirs for the next round.
+    await stopEveryServer();
   }
-  await stopAllServers();
   removeKeyMaterial();
 
   const idle = Math.max(0, ...results.map((result) => result.idleServersCpuSeconds ?? 0));
-  if (servers.length > 1) notes.push(`All ${servers.length} servers stay up for the whole run; the idle ones used at most ${idle.toFixed(2)} CPU s during any one case (idleServersCpuSeconds in the JSON).`);
+  if (serversPerRound > 1) notes.push(`All ${serversPerRound} servers of a round stay up for the whole round; the idle ones used at most ${idle.toFixed(2)} CPU s during any one case (idleServersCpuSeconds in the JSON).`);
+  if (options.members > 1) {
+    notes.push(
+      `${options.members}-member clusters of each target on this one machine; the tool talks to the leader only (found before every case). ` +
+        'Server CPU is the sum over the members, so server CPU ms/req counts the followers\' work too.',
+    );
+  }
   if (options.modes.some(isAuthMode)) {
     notes.push(
       'Auth modes: both servers keep their default --bcrypt-cost (10). The generator runs as the non-root user `bench` (role `bench`: readwrite on the whole keyspace), ' +
-        'so every request goes through the permission check; it authenticates once per connection (--conns: 1 for 1-10 clients, 10 for 100), while it creates its clients, before its clock starts, so bcrypt is not in req/s. ' +
+        'so every request goes through the permission check; it authenticates once per connection (--conns: 1 for 1-10 clients, clients/10 above), while it creates its clients, before its clock starts, so bcrypt is not in req/s. ' +
         'It is in the server CPU of a case, though: one etcdctl get as bench (one Authenticate) cost the server ' +
         [...authenticateCpuSeconds].map(([label, seconds]) => `${(seconds * 1000).toFixed(0)} ms (${label})`).join(', ') +
         ' of CPU, so conns × that much of a case\'s server CPU is authentication.',
     );
   }
-  if (options.scale !== 1) notes.push(`--scale ${options.scale}: request totals are scaled, so cases are shorter than the 5-10 s the defaults aim for.`);
+  if (options.scale !== 1) notes.push(`--scale ${options.scale}: request totals are scaled, so cases are ${options.scale < 1 ? 'shorter' : 'longer'} than the defaults.`);
+  if (options.rounds < 5) notes.push(`${options.rounds} round(s): issue 13 publishes medians of at least 5 alternating rounds (--rounds 5).`);
 
   const markdown = markdownReport(metadata, results, options.targets, options.modes, notes);
   console.log(`\n${markdown}`);
@@ -256,7 +305,7 @@ async function main(): Promise<void> {
   if (options.writeResults) {
     mkdirSync(options.resultsDir, { recursive: true });
     const stem = join(options.resultsDir, `${metadata.startedAt.replace(/:/g, '').replace(/\..*$/, '').replace('T', '-')}-${stemSuffix}`);
-    writeFileSync(`${stem}.json`, JSON.stringify({ metadata, notes, results, ratios: ratioRows(results) }, null, 2) + '\n');
+    writeFileSync(`${stem}.json`, JSON.stringify({ metadata, notes, cells: caseCells(results), results, ratios: ratioRows(results) }, null, 2) + '\n');
     writeFileSync(`${stem}.md`, markdown);
     console.log(`wrote ${stem}.json and ${stem}.md`);
   }
@@ -265,11 +314,11 @@ async function main(): Promise<void> {
 
 main()
   .catch((error) => {
-    console.error(`bench:go: ${describe(error)}`);
+    console.error(`bench: ${describe(error)}`);
     process.exitCode = 1;
   })
   .finally(async () => {
     killRunningBenchmark();
-    await stopAllServers();
+    await stopEveryServer();
     removeKeyMaterial();
   });

@@ -18,12 +18,13 @@ import type { TargetDefinition } from '../targets.js';
 import { isAuthMode, transportOf, type Mode, type Transport } from './options.js';
 import type { BenchCertificates } from './certificates.js';
 import { authTokenFlag, type JwtKeys } from './auth.js';
+import type { ServerUnderTest } from './server-under-test.js';
 
 const READY_TIMEOUT_MS = 30_000;
 
 const liveServers = new Set<BenchServer>();
 
-export class BenchServer {
+export class BenchServer implements ServerUnderTest {
   private constructor(
     readonly target: TargetDefinition,
     readonly mode: Mode,
@@ -84,6 +85,13 @@ export class BenchServer {
   get running(): boolean {
     return this.process.running;
   }
+
+  get pids(): number[] {
+    return this.process.pid === undefined ? [] : [this.process.pid];
+  }
+
+  /** One member is its own leader. */
+  async findLeader(): Promise<void> {}
 
   /** utime + stime of the server process so far. */
   cpuSeconds(): number {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { concatSamples, percentileOfSorted, ratio, SampleBuffer, summarizeLatencies } from '../../bench/stats.js';
+import { concatSamples, median, minMax, percentileOfSorted, ratio, SampleBuffer, summarizeLatencies } from '../../bench/stats.js';
 
 test('nearest-rank percentiles of 1..1000', () => {
   const sorted = Float64Array.from({ length: 1000 }, (_, index) => index + 1);
@@ -44,4 +44,21 @@ test('ratio guards against missing values and zero', () => {
   assert.equal(ratio(1, 0), null);
   assert.equal(ratio(null, 1), null);
   assert.equal(ratio(Number.NaN, 1), null);
+});
+
+test('median of odd and even counts, skipping missing values', () => {
+  assert.equal(median([3, 1, 2]), 2);
+  assert.equal(median([4, 1, 3, 2]), 2.5);
+  assert.equal(median([5, null, undefined, Number.NaN]), 5);
+  assert.equal(median([]), null);
+  assert.equal(median([null]), null);
+  const values = [3, 1, 2];
+  median(values);
+  assert.deepEqual(values, [3, 1, 2]);
+});
+
+test('min and max skip missing values', () => {
+  assert.deepEqual(minMax([3, null, 1, 2]), { min: 1, max: 3 });
+  assert.deepEqual(minMax([7]), { min: 7, max: 7 });
+  assert.equal(minMax([undefined, Number.NaN]), null);
 });
