@@ -6,6 +6,7 @@
 // `etcd-ts snapshot status FILE [-w json|table|simple]`, and `etcd-ts snapshot
 // decrypt` (snapshot-decrypt-command.ts).
 
+import { parseCommandFlags } from './command-flags.js';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildMemberConfig, ConfigError, parseCommandLine } from '../server/config.js';
@@ -29,27 +30,8 @@ interface RestoreOptions {
 }
 
 function parseRestoreArguments(argv: readonly string[]): RestoreOptions {
-  const values = new Map<string, string>();
-  const positional: string[] = [];
   const known = new Set(['data-dir', 'name', 'initial-cluster', 'initial-cluster-token', 'initial-advertise-peer-urls', 'skip-hash-check']);
-  for (let position = 0; position < argv.length; position++) {
-    const argument = argv[position]!;
-    if (!argument.startsWith('-')) {
-      positional.push(argument);
-      continue;
-    }
-    const body = argument.replace(/^--?/, '');
-    const equals = body.indexOf('=');
-    const name = equals >= 0 ? body.slice(0, equals) : body;
-    if (!known.has(name)) throw new UsageError(`unknown flag: --${name}`);
-    if (name === 'skip-hash-check') values.set(name, equals >= 0 ? body.slice(equals + 1) : 'true');
-    else if (equals >= 0) values.set(name, body.slice(equals + 1));
-    else {
-      const next = argv[++position];
-      if (next === undefined) throw new UsageError(`flag needs an argument: --${name}`);
-      values.set(name, next);
-    }
-  }
+  const { values, positional } = parseCommandFlags(argv, known, (message) => new UsageError(message), new Set(['skip-hash-check']));
   if (positional.length !== 1) throw new UsageError('snapshot restore requires exactly one argument');
   const name = values.get('name') ?? 'default';
   const peerUrls = values.get('initial-advertise-peer-urls') ?? 'http://localhost:2380';

@@ -5,6 +5,7 @@
 // OUT must not exist; it appears only once the authentication tag checked out.
 
 import { existsSync } from 'node:fs';
+import { parseCommandFlags } from './command-flags.js';
 import { BackupDecryptionError, BackupKeyError, decryptBackupFile, readBackupKeyFile } from '../snapshot/backup-encryption.js';
 
 export class DecryptUsageError extends Error {}
@@ -17,22 +18,8 @@ interface DecryptOptions {
 
 /** Flags as etcdctl takes them: --flag value or --flag=value. */
 function parseDecryptArguments(argv: readonly string[]): DecryptOptions {
-  const values = new Map<string, string>();
-  const positional: string[] = [];
-  for (let position = 0; position < argv.length; position++) {
-    const argument = argv[position]!;
-    if (!argument.startsWith('-')) {
-      positional.push(argument);
-      continue;
-    }
-    const body = argument.replace(/^--?/, '');
-    const equals = body.indexOf('=');
-    const name = equals >= 0 ? body.slice(0, equals) : body;
-    if (name !== 'key-file' && name !== 'output') throw new DecryptUsageError(`unknown flag: --${name}`);
-    const value = equals >= 0 ? body.slice(equals + 1) : argv[++position];
-    if (value === undefined || value === '') throw new DecryptUsageError(`flag needs an argument: --${name}`);
-    values.set(name, value);
-  }
+  const { values, positional } = parseCommandFlags(argv, new Set(['key-file', 'output']), (message) => new DecryptUsageError(message));
+  for (const [name, value] of values) if (value === '') throw new DecryptUsageError(`flag needs an argument: --${name}`);
   if (positional.length !== 1) throw new DecryptUsageError('snapshot decrypt requires exactly one argument (the encrypted backup file)');
   const keyFile = values.get('key-file');
   const output = values.get('output');

@@ -45,6 +45,20 @@ interface PeerTlsMember {
   process: ServerProcess;
 }
 
+/** A member's own flags: name, data dir, its client and peer URLs, the cluster it starts or joins. */
+function memberFlags(member: { name: string; dataDir: string; clientUrl: string; peerUrl: string; initialCluster: string; state: 'new' | 'existing' }): string[] {
+  return [
+    `--name=${member.name}`,
+    `--data-dir=${member.dataDir}`,
+    `--listen-client-urls=${member.clientUrl}`,
+    `--advertise-client-urls=${member.clientUrl}`,
+    `--listen-peer-urls=${member.peerUrl}`,
+    `--initial-advertise-peer-urls=${member.peerUrl}`,
+    `--initial-cluster=${member.initialCluster}`,
+    `--initial-cluster-state=${member.state}`,
+  ];
+}
+
 /**
  * Starts three members with https:// peer URLs, each with the flags
  * `peerFlags(index)` gives, and waits until those in `expectReady` serve
@@ -61,14 +75,7 @@ async function startCluster(token: string, peerFlags: (index: number) => string[
     const peerUrl = `https://127.0.0.1:${member.peerPort}`;
     const dataDir = join(root, `${member.name}.etcd`);
     const process = new ServerProcess('etcd-ts', [
-      `--name=${member.name}`,
-      `--data-dir=${dataDir}`,
-      `--listen-client-urls=${clientUrl}`,
-      `--advertise-client-urls=${clientUrl}`,
-      `--listen-peer-urls=${peerUrl}`,
-      `--initial-advertise-peer-urls=${peerUrl}`,
-      `--initial-cluster=${initialCluster}`,
-      '--initial-cluster-state=new',
+      ...memberFlags({ name: member.name, dataDir, clientUrl, peerUrl, initialCluster, state: 'new' }),
       `--initial-cluster-token=${token}`,
       ...peerFlags(index),
     ]);
@@ -87,17 +94,7 @@ async function startJoiner(members: PeerTlsMember[], name: string, peerFlags: st
   const initialCluster = /ETCD_INITIAL_CLUSTER="([^"]+)"/.exec(added)![1]!;
   const clientUrl = `http://127.0.0.1:${clientPort}`;
   const dataDir = join(dirname(members[0]!.dataDir), `${name}.etcd`);
-  const process = new ServerProcess('etcd-ts', [
-    `--name=${name}`,
-    `--data-dir=${dataDir}`,
-    `--listen-client-urls=${clientUrl}`,
-    `--advertise-client-urls=${clientUrl}`,
-    `--listen-peer-urls=${peerUrl}`,
-    `--initial-advertise-peer-urls=${peerUrl}`,
-    `--initial-cluster=${initialCluster}`,
-    '--initial-cluster-state=existing',
-    ...peerFlags,
-  ]);
+  const process = new ServerProcess('etcd-ts', [...memberFlags({ name, dataDir, clientUrl, peerUrl, initialCluster, state: 'existing' }), ...peerFlags]);
   processes.add(process);
   await process.waitReady(`${name} to join and serve clients`);
   return { name, endpoint: `127.0.0.1:${clientPort}`, peerUrl, dataDir, process };
