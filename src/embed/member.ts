@@ -195,6 +195,7 @@ async function checkPorts(config: MemberConfig): Promise<void> {
     [config.listenClientUrls, 'listen-client-urls'],
     [config.listenPeerUrls, 'listen-peer-urls'],
     [config.listenMetricsUrls, 'listen-metrics-urls'],
+    [config.dashboard ? config.listenDashboardUrls : [], 'listen-dashboard-urls'],
   ];
   for (const [urls, flag] of listens) {
     const seen = new Set<string>();

@@ -128,6 +128,7 @@ describe('startMember', { timeout: 60_000 }, () => {
         return true;
       });
       await assert.rejects(startMember({ peerPort: port }), /listenPeerUrls/);
+      await assert.rejects(startMember({ listenDashboardUrls: `http://127.0.0.1:${port}` }), /listenDashboardUrls/);
       // Nothing held: the same data dir starts a member at once.
       await using member = await startMember({ dataDir });
       assert.equal(member.state, 'running');
