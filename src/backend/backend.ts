@@ -6,6 +6,7 @@ import { bucketNames, metaConsistentIndexKey, metaTermKey, type BucketName } fro
 import { readUint64BigEndian } from './uint64.js';
 
 import type { MetricsHooks } from '../pkg/metrics-hooks.js';
+import { syncDirectorySync } from '../pkg/durable-files.js';
 /** One key/value pair read from a bucket. */
 export interface BucketEntry {
   readonly key: Buffer;
@@ -245,7 +246,7 @@ export class Backend {
       }
     }
     renameSync(sourcePath, join(this.directory, environmentFileName));
-    fsyncDirectory(this.directory);
+    syncDirectorySync(this.directory);
     [this.environment, this.buckets] = openEnvironment(this.directory, this.options);
   }
 
@@ -406,16 +407,6 @@ function writeFileDurably(path: string, bytes: Uint8Array): void {
   const descriptor = openSync(path, 'w');
   try {
     for (let written = 0; written < bytes.length; ) written += writeSync(descriptor, bytes, written, bytes.length - written);
-    fsyncSync(descriptor);
-  } finally {
-    closeSync(descriptor);
-  }
-}
-
-/** Makes a rename in `directory` durable. */
-function fsyncDirectory(directory: string): void {
-  const descriptor = openSync(directory, 'r');
-  try {
     fsyncSync(descriptor);
   } finally {
     closeSync(descriptor);

@@ -16,7 +16,7 @@ import { formatGoDuration } from './config-file.js';
 import { snapshotWithSha256Trailer, type BoltSnapshot } from '../snapshot/bolt-snapshot.js';
 import { encryptBackup } from '../snapshot/backup-encryption.js';
 import { backupFileName, pruneBackups, removeUnfinishedBackups } from '../snapshot/backup-files.js';
-import { writeFileAtomically } from '../snapshot/durable-files.js';
+import { writeFileAtomically } from '../pkg/durable-files.js';
 
 /** Where backups are reported for metrics (src/metrics/backup-metrics.ts). */
 export interface BackupHooks {
@@ -111,7 +111,7 @@ export class BackupScheduler {
     }
     this.log.info('saved backup', { path, took: formatGoDuration(BigInt(Math.round((this.clock.nowMs() - startedMs) * 1e6))) });
     try {
-      const deleted = pruneBackups(this.options.directory, this.options.retention);
+      const deleted = await pruneBackups(this.options.directory, this.options.retention);
       if (deleted.length > 0) this.log.info('deleted old backups', { dir: this.options.directory, deleted, retention: this.options.retention });
     } catch (error) {
       this.log.warn('failed to delete old backups', { dir: this.options.directory, error: (error as Error).message });

@@ -4,7 +4,8 @@
 // backend next to it, which is synced before a record is written. On
 // restart the newest record tells the WAL where to start reading.
 
-import { open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { readdir, readFile, unlink } from 'node:fs/promises';
+import { writeFileAtomically } from '../pkg/durable-files.js';
 import { join } from 'node:path';
 import { nodeIdOf, type ConfState, type NodeId } from '../raft/types.js';
 
@@ -68,22 +69,9 @@ export async function readSnapshots(directory: string): Promise<SnapshotRecord[]
 /** Writes a record durably (temporary file, fsync, rename, directory fsync) and drops old ones. */
 export async function writeSnapshot(directory: string, record: SnapshotRecord): Promise<void> {
   const finalName = fileName(record);
-  const temporaryPath = join(directory, `${finalName}.tmp`);
-  const file = await open(temporaryPath, 'w');
-  try {
-    // Node ids beyond 2^53 are bigints: written as decimal strings.
-    await file.writeFile(JSON.stringify(record, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value)));
-    await file.sync();
-  } finally {
-    await file.close();
-  }
-  await rename(temporaryPath, join(directory, finalName));
-  const directoryHandle = await open(directory, 'r');
-  try {
-    await directoryHandle.sync();
-  } finally {
-    await directoryHandle.close();
-  }
+  // Node ids beyond 2^53 are bigints: written as decimal strings.
+  const json = JSON.stringify(record, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
+  await writeFileAtomically(directory, finalName, `${finalName}.tmp`, [Buffer.from(json)]);
   const names = await snapshotFileNames(directory);
   for (const name of names.slice(0, Math.max(0, names.length - KEEP_SNAPSHOT_FILES))) await unlink(join(directory, name));
 }

@@ -22,7 +22,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { existsSync, linkSync, readFileSync, unlinkSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { fsyncDirectory } from './durable-files.js';
+import { syncDirectory } from '../pkg/durable-files.js';
 
 export const BACKUP_MAGIC = Buffer.from('ETCDTSBK', 'ascii');
 export const BACKUP_FORMAT_VERSION = 1;
@@ -126,7 +126,7 @@ export async function decryptBackupFile(inputPath: string, outputPath: string, k
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new BackupDecryptionError(`${outputPath} exists; refusing to overwrite it`);
       throw error;
     }
-    fsyncDirectory(dirname(outputPath));
+    await syncDirectory(dirname(outputPath));
     return { bytes: written };
   } finally {
     await output?.close();

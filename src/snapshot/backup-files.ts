@@ -7,7 +7,7 @@
 
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { fsyncDirectory } from './durable-files.js';
+import { syncDirectory } from '../pkg/durable-files.js';
 
 const BACKUP_NAME = /^etcd-ts-backup-(\d{8}T\d{6}Z)-rev(\d+)\.db(\.enc)?$/;
 const WORK_NAME = /^\.etcd-ts-backup-\d{8}T\d{6}Z-rev\d+\.db(\.enc)?\.(tmp|scratch)$/;
@@ -39,11 +39,11 @@ export function listBackups(directory: string): BackupName[] {
 }
 
 /** Deletes the oldest backups beyond the newest `retention`; returns the names deleted. */
-export function pruneBackups(directory: string, retention: number): string[] {
+export async function pruneBackups(directory: string, retention: number): Promise<string[]> {
   const backups = listBackups(directory);
   const deleted = backups.slice(0, Math.max(0, backups.length - retention)).map((backup) => backup.name);
   for (const name of deleted) rmSync(join(directory, name), { force: true });
-  if (deleted.length > 0) fsyncDirectory(directory);
+  if (deleted.length > 0) await syncDirectory(directory);
   return deleted;
 }
 

@@ -5,6 +5,7 @@ import { open, readdir, rename, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { writevSync } from 'node:fs';
 import { join } from 'node:path';
+import { syncDirectory } from '../pkg/durable-files.js';
 
 export const SEGMENT_FILE_SUFFIX = '.wal';
 const TEMPORARY_FILE_SUFFIX = '.wal.tmp';
@@ -60,16 +61,6 @@ export async function listSegments(dir: string): Promise<SegmentName[]> {
 export async function removeTemporaryFiles(dir: string): Promise<void> {
   for (const fileName of await readDirectoryOrEmpty(dir)) {
     if (fileName.endsWith(TEMPORARY_FILE_SUFFIX)) await unlink(join(dir, fileName));
-  }
-}
-
-/** Makes creations, renames and deletions inside `dir` durable. */
-export async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }
 
