@@ -6,13 +6,11 @@
 // database; it is converted into a scratch file next to the backend and
 // streamed from there with back-pressure, so memory stays flat.
 
-import { createHash } from 'node:crypto';
-import { open } from 'node:fs/promises';
 import type { ServerWritableStream } from '@grpc/grpc-js';
 import type { EtcdServer } from '../server/etcd-server.js';
 import type { Callers } from './callers.js';
 import { toGrpcError } from './errors.js';
-import { makeBoltSnapshot, type BoltSnapshot } from '../snapshot/bolt-snapshot.js';
+import { makeBoltSnapshot, snapshotWithSha256Trailer, type BoltSnapshot } from '../snapshot/bolt-snapshot.js';
 import { trackSnapshotStream } from './snapshot-streams.js';
 
 const snapshotSendBufferSize = 32 * 1024;
@@ -41,27 +39,16 @@ async function serveSnapshot(server: EtcdServer, callers: Callers, call: ServerW
     // An empty first message: clientv3 retries (forever) a stream that fails before any message, but reports a failure after one.
     call.write({ header: server.header(revision), remaining_bytes: 0, blob: Buffer.alloc(0) });
     snapshot = await makeBoltSnapshot(server);
-    const boltPath = snapshot.path;
     const total = snapshot.size;
     const header = server.header(revision);
-    const hash = createHash('sha256');
-    const file = await open(boltPath, 'r');
-    try {
-      let sent = 0;
-      while (total - sent > 0 && !cancelled) {
-        const chunk = Buffer.alloc(Math.min(snapshotSendBufferSize, total - sent));
-        const { bytesRead } = await file.read(chunk, 0, chunk.length, sent);
-        if (bytesRead !== chunk.length) throw new Error('snapshot file shorter than expected');
-        sent += bytesRead;
-        hash.update(chunk);
-        if (cancelled) break;
-        if (!call.write({ header, remaining_bytes: total - sent, blob: chunk })) await drained(call);
-      }
-    } finally {
-      await file.close();
+    // etcd's messages: the file in 32 KiB chunks counting down remaining_bytes, then the sha256 with 0.
+    let sent = 0;
+    for await (const chunk of snapshotWithSha256Trailer(snapshot, snapshotSendBufferSize)) {
+      if (cancelled) return;
+      sent += chunk.length;
+      if (!call.write({ header, remaining_bytes: Math.max(0, total - sent), blob: chunk })) await drained(call);
     }
     if (cancelled) return;
-    call.write({ header, remaining_bytes: 0, blob: hash.digest() });
     call.end();
   } catch (error) {
     if (!cancelled) call.emit('error', toGrpcError(error));

@@ -45,11 +45,14 @@ export async function makeBoltSnapshot(source: BoltSnapshotSource, scratchDirect
   }
 }
 
-/** The bytes `etcdctl snapshot save` writes: the bbolt file, then the sha256 of it. */
-export async function* snapshotWithSha256Trailer(snapshot: Pick<BoltSnapshot, 'path' | 'size'>): AsyncGenerator<Buffer> {
+/**
+ * The bytes `etcdctl snapshot save` writes: the bbolt file in chunks of at
+ * most `chunkBytes`, then the sha256 of it as a last chunk of its own.
+ */
+export async function* snapshotWithSha256Trailer(snapshot: Pick<BoltSnapshot, 'path' | 'size'>, chunkBytes = 256 * 1024): AsyncGenerator<Buffer> {
   const hash = createHash('sha256');
   let read = 0;
-  for await (const chunk of createReadStream(snapshot.path, { highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>) {
+  for await (const chunk of createReadStream(snapshot.path, { highWaterMark: chunkBytes }) as AsyncIterable<Buffer>) {
     read += chunk.length;
     hash.update(chunk);
     yield chunk;
