@@ -8,7 +8,7 @@ import type * as net from 'node:net';
 import { MessageType, type Message, type NodeId } from '../raft/types.js';
 import { PeerTransport, listenAddressOf, sourceAddressFor, type SocketFactory } from '../transport/index.js';
 import type { Logger } from '../pkg/logger.js';
-import { formatId, raftIdOf } from './membership/ids.js';
+import { formatId, memberIdOfRaftId, raftIdOf } from './membership/ids.js';
 import type { MemberRecord } from './membership/member-record.js';
 import { encodeSnapshotData, type SnapshotData } from './snapshot-data.js';
 import type { PeerStats } from '../transport/index.js';
@@ -33,8 +33,6 @@ export interface ClusterPeersHooks {
 export class ClusterPeers {
   private readonly transport: PeerTransport;
   private readonly peerUrls = new Map<NodeId, string>();
-  /** Full member ids by Raft id, so transport logs show etcd's 64-bit ids. */
-  private readonly memberIds = new Map<NodeId, bigint>();
   /**
    * Raft ids of peers cut off from this member (test partitions, src/embed):
    * messages to and from them are dropped here, as a lossy network would; the
@@ -53,7 +51,6 @@ export class ClusterPeers {
     private readonly logger: Logger,
     private readonly metricsOptions?: ClusterPeersMetrics,
   ) {
-    this.memberIds.set(raftIdOf(localMemberId), localMemberId);
     const listen = listenPeerUrls.map(listenAddressOf);
     const first = listen[0];
     const sourceAddress = first !== undefined && 'host' in first ? sourceAddressFor(first.host) : undefined;
@@ -62,7 +59,7 @@ export class ClusterPeers {
       clusterId,
       listen,
       socketFactory,
-      describeId: (raftId) => formatId(this.memberIds.get(raftId) ?? BigInt(raftId)),
+      describeId: (raftId) => formatId(memberIdOfRaftId(raftId)),
       // Dial from the listen address, so a peer can tell members apart by address.
       ...(sourceAddress === undefined ? {} : { sourceAddress }),
       onMessage: (message) => {
@@ -92,7 +89,6 @@ export class ClusterPeers {
   addOrUpdate(memberId: bigint, peerUrls: readonly string[]): void {
     if (memberId === this.localMemberId || peerUrls.length === 0) return;
     const raftId = raftIdOf(memberId);
-    this.memberIds.set(raftId, memberId);
     const key = peerUrls.join(',');
     if (this.peerUrls.get(raftId) === key) return;
     try {
@@ -137,7 +133,7 @@ export class ClusterPeers {
     const byMember = new Map<string, PeerStats>();
     for (const [raftId, stats] of this.transport.stats().peers) {
       if (raftId === raftIdOf(this.localMemberId)) continue;
-      byMember.set(formatId(this.memberIds.get(raftId) ?? BigInt(raftId)), stats);
+      byMember.set(formatId(memberIdOfRaftId(raftId)), stats);
     }
     return byMember;
   }
@@ -161,7 +157,7 @@ export class ClusterPeers {
     if (exceededMs > 0 && options.isLeader()) {
       options.metrics.heartbeatSendFailure();
       this.logger.child('etcdserver/raft.go').warn('leader failed to send out heartbeat on time; took too long, leader is overloaded likely from slow disk', {
-        to: formatId(this.memberIds.get(raftId) ?? BigInt(raftId)),
+        to: formatId(memberIdOfRaftId(raftId)),
         'heartbeat-interval': `${options.heartbeatIntervalMs}ms`,
         'expected-duration': `${2 * options.heartbeatIntervalMs}ms`,
         'exceeded-duration': `${Math.round(exceededMs)}ms`,
@@ -184,7 +180,7 @@ export class ClusterPeers {
     const last = this.heartbeats.get(raftId);
     if (options === undefined || last === undefined || !last.awaiting) return;
     last.awaiting = false;
-    options.metrics.peerRoundTrip(formatId(this.memberIds.get(raftId) ?? BigInt(raftId)), (performance.now() - last.sampleStartMs) / 1000);
+    options.metrics.peerRoundTrip(formatId(memberIdOfRaftId(raftId)), (performance.now() - last.sampleStartMs) / 1000);
   }
 
   isConnected(raftId: NodeId): boolean {

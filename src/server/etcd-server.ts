@@ -39,7 +39,7 @@ import type {
   ResponseHeader,
 } from './apply/index.js';
 import type { MemberRecord } from './membership/member-record.js';
-import { formatId, raftIdOf } from './membership/ids.js';
+import { formatId, memberIdOfRaftId, raftIdOf } from './membership/ids.js';
 import { ClusterPeers } from './cluster-peers.js';
 import { ProposalChannel } from './proposal-channel.js';
 import { EntryApplier } from './entry-applier.js';
@@ -318,7 +318,7 @@ export class EtcdServer {
   }
 
   get leaderId(): bigint {
-    return this.storage.memberIdOfRaftId(this.softState.leader);
+    return memberIdOfRaftId(this.softState.leader);
   }
 
   /** Resolves once this member has published itself through Raft and can serve. */
@@ -796,7 +796,7 @@ export class EtcdServer {
     if (state.leader !== previousLeader) {
       const raftLogger = this.logger.child('raft/raft.go');
       const local = formatId(this.memberId);
-      if (state.leader === 0) raftLogger.info(`raft.node: ${local} lost leader ${formatId(this.storage.memberIdOfRaftId(previousLeader))} at term ${this.loop.term}`);
+      if (state.leader === 0) raftLogger.info(`raft.node: ${local} lost leader ${formatId(memberIdOfRaftId(previousLeader))} at term ${this.loop.term}`);
       else raftLogger.info(`raft.node: ${local} elected leader ${formatId(this.leaderId)} at term ${this.loop.term}`);
       if (state.leader !== 0 && !this.published) void this.publishLocalMember();
     }

@@ -7,7 +7,7 @@ import type { Logger } from '../pkg/logger.js';
 import type { WriteAheadLog } from '../wal/index.js';
 import { writeSnapshot, type SnapshotMember } from './snapshot-files.js';
 import type { MemoryStorage } from '../raft/index.js';
-import { ConfChangeType, type ConfChange, type ConfState, type NodeId, type Ready, type SnapshotMetadata } from '../raft/types.js';
+import { ConfChangeType, type ConfChange, type ConfState, type Ready, type SnapshotMetadata } from '../raft/types.js';
 import { formatId, memberIdOfRaftId, parseId } from './membership/ids.js';
 import type { MemberRecord } from './membership/member-record.js';
 import { decodeMemberContext, type MemberContext } from './membership/member-context.js';
@@ -66,7 +66,7 @@ export class MemberStorage {
   /** Applies a committed ConfChange to the member table (Raft applies it too, in the loop); says what changed. */
   applyMemberChange(change: ConfChange): AppliedMemberChange {
     const context = decodeMemberContext(change.context);
-    const memberId = context ? parseId(context.id) : this.memberIdOfRaftId(change.nodeId);
+    const memberId = context ? parseId(context.id) : memberIdOfRaftId(change.nodeId);
     switch (change.type) {
       case ConfChangeType.AddNode:
       case ConfChangeType.AddLearnerNode: {
@@ -126,9 +126,6 @@ export class MemberStorage {
     return [...this.memberTable.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
-  memberIdOfRaftId(raftId: NodeId): bigint {
-    return memberIdOfRaftId(raftId);
-  }
 
   /** Entries applied since the last snapshot. */
   entriesSinceSnapshot(appliedIndex: number): number {
