@@ -28,7 +28,7 @@ export type ApplyOutcome = ApplyResult | null;
 
 export interface EntryApplierParts {
   stateMachine: StateMachine;
-  storage: Pick<MemberStorage, 'applyMemberChange' | 'setMemberAttributes' | 'memberId'>;
+  storage: Pick<MemberStorage, 'applyMemberChange' | 'setMemberAttributes' | 'endApplySection' | 'memberId'>;
   /** The Raft loop, which applies each conf change to the node as it is applied here. */
   raft: Pick<RaftLoop, 'applyConfChange'>;
   peers: Pick<ClusterPeers, 'remove' | 'addOrUpdate'>;
@@ -51,15 +51,18 @@ export class EntryApplier {
   /**
    * Applies `entries` (one apply section) and returns, by request id, what
    * each proposer is owed. Entries at or below `alreadyApplied` had their
-   * effects on the backend before a restart: requests among them are skipped,
-   * but conf changes and member attributes are applied again, since the
-   * member table and Raft's configuration are rebuilt from the log.
+   * effects on the backend before a restart: requests among them are skipped;
+   * conf changes go to Raft again (its configuration is rebuilt from the
+   * log), and to the member table only if it is being rebuilt from the log
+   * too (MemberStorage decides: a table read from the backend has them).
+   * The member table's writes join the same backend batch as the requests',
+   * which the caller then closes with the section's applied index.
    */
   apply(entries: readonly Entry[], alreadyApplied: number): Array<[bigint, ApplyOutcome]> {
     const outcomes: Array<[bigint, ApplyOutcome]> = [];
     for (const entry of entries) {
       if (entry.type === EntryType.ConfChange) {
-        const requestId = this.applyConfChange(entry);
+        const requestId = this.applyConfChange(entry, entry.index <= alreadyApplied);
         if (requestId !== undefined) outcomes.push([requestId, null]);
         continue;
       }
@@ -70,7 +73,7 @@ export class EntryApplier {
       const request = internalRequestCodec.decode(entry.data);
       const id = BigInt(request.header?.ID ?? 0);
       if (request.cluster_member_attr_set) {
-        this.parts.storage.setMemberAttributes(request.cluster_member_attr_set);
+        this.parts.storage.setMemberAttributes(request.cluster_member_attr_set, entry.index <= alreadyApplied);
         outcomes.push([id, null]);
         continue;
       }
@@ -84,6 +87,8 @@ export class EntryApplier {
       const warnAfterMs = this.parts.warningApplyDurationMs ?? DEFAULT_WARNING_APPLY_MS;
       if (tookMs > warnAfterMs) this.warnSlowApply(request, outcome, tookMs, warnAfterMs);
     }
+    const last = entries[entries.length - 1];
+    if (last !== undefined) this.parts.storage.endApplySection(last.index, alreadyApplied);
     return outcomes;
   }
 
@@ -102,12 +107,16 @@ export class EntryApplier {
   }
 
   /** Applies a conf change; returns the proposer's request id, if the change carried one. */
-  private applyConfChange(entry: Entry): bigint | undefined {
+  private applyConfChange(entry: Entry, alreadyInBackend: boolean): bigint | undefined {
     const change = decodeConfChange(entry.data);
     this.parts.raft.applyConfChange(change);
-    const { type, memberId, member, context } = this.parts.storage.applyMemberChange(change);
-    if (type === ConfChangeType.RemoveNode) this.parts.peers.remove(memberId);
-    else this.parts.peers.addOrUpdate(memberId, member?.peerUrls ?? []);
+    const { type, memberId, member, context, replayed } = this.parts.storage.applyMemberChange(change, alreadyInBackend);
+    // A replayed change is in the table the peer links were made from.
+    if (!replayed) {
+      if (type === ConfChangeType.RemoveNode) this.parts.peers.remove(memberId);
+      else this.parts.peers.addOrUpdate(memberId, member?.peerUrls ?? []);
+    }
+    // Still said when replayed: a removed member that restarts stops again, as before.
     if (type === ConfChangeType.RemoveNode && memberId === this.parts.storage.memberId) {
       this.parts.logger.child('etcdserver/server.go').warn('the member has been permanently removed from the cluster', { 'local-member-id': formatId(memberId) });
       this.parts.onLocalMemberRemoved();

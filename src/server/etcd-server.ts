@@ -20,6 +20,7 @@ import { MemberStorage } from './member-storage.js';
 import { memberConfChange, type MemberContext } from './membership/member-context.js';
 import { bootstrap, snapDirOf } from './bootstrap/index.js';
 import { MemberChanges } from './membership/member-changes.js';
+import { MemberTableStore } from './membership/member-table-store.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { StateMachine } from './state-machine.js';
 import { LeaseUpkeep, NotPrimaryError, leaseIdFromRequestId, minLeaseTtlSeconds, type LeaseGrantRequest, type LeaseGrantResult, type LeaseRevokeRequest, type LeaseStatus, type LeaseCheckpointRequest, type LeaseId } from '../lease/index.js';
@@ -277,7 +278,8 @@ export class EtcdServer {
       auth: { tokenProvider, bcryptCost: config.bcryptCost },
       metrics,
     });
-    const storage = new MemberStorage(bootstrapped, snapDirOf(config), config.snapshotCatchUpEntries, logger);
+    // The member table lives in the state machine's backend (membership/member-table-store.ts).
+    const storage = new MemberStorage(bootstrapped, new MemberTableStore(stateMachine.backend), snapDirOf(config), config.snapshotCatchUpEntries, logger);
     const server = new EtcdServer(config, logger, storage, stateMachine, clock, peerSocketFactory, proposals, metrics, random);
     server.tokenProvider = tokenProvider;
     proposals.bind((request) => server.propose(request, MEMBER_AS_ROOT));
@@ -744,8 +746,9 @@ export class EtcdServer {
   /**
    * A follower behind the leader's compacted log: restore the state machine
    * in place from the leader's database copy (open watch streams stay and
-   * catch up), then record the snapshot. The applied index comes from the new
-   * backend: the copy may hold entries past the snapshot's index.
+   * catch up), then record the snapshot; the member table is read from the
+   * copy's buckets. The applied index comes from the new backend: the copy
+   * may hold entries past the snapshot's index.
    */
   private async restoreFromSnapshot(snapshot: Snapshot): Promise<void> {
     const { members, database } = decodeSnapshotData(snapshot.data);

@@ -1,8 +1,10 @@
 // Raft snapshot records in <data-dir>/member/snap, named as etcd names its
 // .snap files (%016x-%016x.snap: term, index). A record says where the Raft
-// log was compacted and what membership held there; the data itself is the
-// backend next to it, which is synced before a record is written. On
-// restart the newest record tells the WAL where to start reading.
+// log was compacted and what membership held there (a copy: the member table
+// itself is in the backend, read from here only for data dirs from before
+// that, and by --force-new-cluster); the data itself is the backend next to
+// it, which is synced before a record is written. On restart the newest
+// record tells the WAL where to start reading.
 
 import { readdir, readFile, unlink } from 'node:fs/promises';
 import { writeFileAtomically } from '../pkg/durable-files.js';

@@ -40,11 +40,12 @@ describe('entry applier', () => {
       stateMachine,
       storage: {
         memberId: LOCAL,
-        applyMemberChange: (change) => {
-          events.push(`member table ${change.type}`);
+        applyMemberChange: (change, alreadyInBackend) => {
+          events.push(`member table ${change.type}${alreadyInBackend ? ' (in backend)' : ''}`);
           return confChanges.shift()!;
         },
-        setMemberAttributes: (request) => events.push(`attributes ${request.member_attributes.name}`),
+        setMemberAttributes: (request, alreadyInBackend) => events.push(`attributes ${request.member_attributes.name}${alreadyInBackend ? ' (in backend)' : ''}`),
+        endApplySection: (lastIndex, backendAppliedIndex) => events.push(`end of section ${lastIndex} over ${backendAppliedIndex}`),
       },
       raft: {
         applyConfChange: (change) => {
@@ -76,13 +77,14 @@ describe('entry applier', () => {
     assert.deepEqual(events, [
       'leader entry',
       `raft ${ConfChangeType.AddNode} 9`,
-      `member table ${ConfChangeType.AddNode}`,
+      `member table ${ConfChangeType.AddNode} (in backend)`,
       'peer 91bc3c398fb3c146 http://10.0.0.2:2380',
-      'attributes m2',
+      'attributes m2 (in backend)',
       `raft ${ConfChangeType.RemoveNode} 8`,
       `member table ${ConfChangeType.RemoveNode}`,
       'remove peer 8e9e05c52164694d',
       'local member removed',
+      'end of section 6 over 4',
     ]);
     assert.deepEqual(
       outcomes.map(([id]) => id),
@@ -96,5 +98,36 @@ describe('entry applier', () => {
     const range = stateMachine.range(rangeRequest('k'));
     assert.equal(range.kvs.length, 1);
     assert.equal(stateMachine.range(rangeRequest('skipped')).kvs.length, 0);
+  });
+
+  it('leaves the peer links alone for a change the loaded member table already had, but still notices its own removal', () => {
+    const stateMachine = openStateMachine();
+    const events: string[] = [];
+    const applier = new EntryApplier({
+      stateMachine,
+      storage: {
+        memberId: LOCAL,
+        applyMemberChange: (change) => ({ type: change.type, memberId: LOCAL, member: undefined, context: undefined, replayed: true }),
+        setMemberAttributes: () => undefined,
+        endApplySection: () => undefined,
+      },
+      raft: {
+        applyConfChange: (change) => {
+          events.push(`raft ${change.type}`);
+          return { voters: [], learners: [] };
+        },
+      },
+      peers: {
+        addOrUpdate: (memberId) => events.push(`peer ${memberId.toString(16)}`),
+        remove: (memberId) => events.push(`remove peer ${memberId.toString(16)}`),
+      },
+      logger: silentLogger,
+      leadsTermOf: () => false,
+      onOwnLeaderEntryApplied: () => undefined,
+      onLocalMemberRemoved: () => events.push('local member removed'),
+      header: (revision) => ({ cluster_id: 1, member_id: 2, revision, raft_term: 2 }),
+    });
+    applier.apply([{ term: 2, index: 3, type: EntryType.ConfChange, data: encodeConfChange({ type: ConfChangeType.RemoveNode, nodeId: 8, context: new Uint8Array() }) }], 5);
+    assert.deepEqual(events, [`raft ${ConfChangeType.RemoveNode}`, 'local member removed']);
   });
 });

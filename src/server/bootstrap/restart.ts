@@ -35,8 +35,10 @@ export async function restartFromWal(config: MemberConfig, logger: Logger, walDi
   const metadata = decodeWalMetadata(opened.metadata);
   const memberId = parseId(metadata.memberId);
   const clusterId = parseId(metadata.clusterId);
-  // Membership comes from the snapshot, then from re-applying the
-  // ConfChange entries the log replays after it.
+  // Raft's configuration comes from the snapshot, then from re-applying the
+  // ConfChange entries the log replays after it. The member table is the
+  // backend's (MemberStorage); a data dir from before it was kept there
+  // rebuilds it the same way, from the record's members and the log.
   // Older data dirs name Raft nodes by the low 53 bits of their ids (legacy-raft-ids.ts).
   const truncatedIds = truncatedIdMap(memberIdsNamedIn(memberId, snapshot?.members.map((member) => member.id) ?? [], opened.entries));
   const raftLog = MemoryStorage.withConfState({ voters: [], learners: [] });
