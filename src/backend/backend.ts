@@ -64,6 +64,8 @@ const maxBucketCount = 24;
 export class Backend {
   private environment: RootDatabase<Buffer, Buffer>;
   private buckets: Map<BucketName, Database<Buffer, Buffer>>;
+  /** The file's size as last read; undefined once a commit or swap may have changed it. */
+  private fileSizeBytes: number | undefined;
   private readonly pending = new BatchTx();
   private committedIndex: ConsistentIndex;
   private closed = false;
@@ -173,6 +175,7 @@ export class Backend {
         else database.putSync(write.key, write.value);
       }
     });
+    this.fileSizeBytes = undefined;
     this.options.metrics?.backendCommit((performance.now() - startedMs) / 1000);
     if (pendingIndex !== undefined) this.committedIndex = pendingIndex;
     this.pending.clear();
@@ -193,7 +196,9 @@ export class Backend {
 
   /** Size of the database file in bytes. */
   sizeBytes(): number {
-    return statSync(join(this.directory, environmentFileName)).size;
+    // Every write request asks (the quota check); the file only changes at a commit or a swap.
+    this.fileSizeBytes ??= statSync(join(this.directory, environmentFileName)).size;
+    return this.fileSizeBytes;
   }
 
   /** Approximate bytes used by live pages (file size minus free pages). */
@@ -248,6 +253,7 @@ export class Backend {
     renameSync(sourcePath, join(this.directory, environmentFileName));
     syncDirectorySync(this.directory);
     [this.environment, this.buckets] = openEnvironment(this.directory, this.options);
+    this.fileSizeBytes = undefined;
   }
 
   private async runDefrag(): Promise<void> {
