@@ -23,7 +23,7 @@ for (const [name, spec] of Object.entries(FLAGS)) {
   if (NOT_OPTIONS.includes(name)) continue;
   const type =
     spec.kind === 'bool' ? 'boolean'
-    : spec.kind === 'uint' ? 'number'
+    : spec.kind === 'uint' || spec.kind === 'int' ? 'number'
     : spec.kind === 'duration' ? 'DurationOption'
     : name.endsWith('urls') || LISTS.has(name) ? 'string | readonly string[]'
     : 'string';
