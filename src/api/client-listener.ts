@@ -13,7 +13,6 @@ import * as net from 'node:net';
 import * as http from 'node:http';
 import * as tls from 'node:tls';
 import { Duplex } from 'node:stream';
-import type { ConnectionInjector } from '@grpc/grpc-js';
 import { silentLogger, type Logger } from '../pkg/logger.js';
 import { refusalOfPeerCertificate, serverTlsOptions, type LoadedTls } from '../tls/tls-info.js';
 import { describeTlsError } from '../tls/tls-errors.js';
@@ -41,16 +40,24 @@ export interface ClientListenerOptions {
   plaintext: boolean;
   /** Serve TLS connections (an https:// URL on this address). */
   tls?: LoadedTls | undefined;
-  grpcInjector: ConnectionInjector;
-  httpHandler: http.RequestListener;
+  /** Takes each gRPC (HTTP/2) connection: grpc-js' ConnectionInjector, or the transport thread's server. */
+  grpcInjector: { injectConnection(connection: Duplex): void };
+  /** Serves the HTTP/1 connections here, unless `onHttp1Connection` takes them elsewhere. */
+  httpHandler?: http.RequestListener;
+  /** Takes each HTTP/1 connection (as a stream that starts with its first bytes) instead of `httpHandler`. */
+  onHttp1Connection?: (connection: Duplex) => void;
   logger?: Logger;
   /** Where the common names of verified client certificates are recorded, for auth by certificate. */
-  certificateNames?: ClientCertificateNames;
+  certificateNames?: CertificateNameRecorder;
 }
+
+/** ClientCertificateNames (callers.ts), or its stand-in on the client transport thread. */
+export type CertificateNameRecorder = Pick<ClientCertificateNames, 'record' | 'forget'>;
 
 export async function listenForClients(options: ClientListenerOptions): Promise<ClientListener> {
   const logger = options.logger ?? silentLogger;
-  const httpServer = http.createServer(options.httpHandler);
+  const httpServer = options.onHttp1Connection ? undefined : http.createServer(options.httpHandler);
+  const serveHttp1 = options.onHttp1Connection ?? ((connection: Duplex) => httpServer?.emit('connection', connection));
   const sockets = new Set<net.Socket>();
 
   // Sorts a (plain or decrypted) connection by its first bytes: gRPC or HTTP/1.
@@ -64,7 +71,7 @@ export async function listenForClients(options: ClientListenerOptions): Promise<
     if (prefix.equals(HTTP2_PREFACE_START)) {
       const inject = (connection: Duplex) => options.grpcInjector.injectConnection(connection);
       handOffHttp2Connection(socket, { viaSocket: inject, viaRewriter: inject });
-    } else httpServer.emit('connection', streamStartingWith(socket, socket.read() as Buffer));
+    } else serveHttp1(streamStartingWith(socket, socket.read() as Buffer));
   };
 
   const tlsServer = options.tls === undefined ? undefined : createClientTlsServer(options.tls, logger, route, options.certificateNames);
@@ -108,7 +115,7 @@ export async function listenForClients(options: ClientListenerOptions): Promise<
       new Promise<void>((resolve) => {
         tcpServer.close(() => resolve());
         for (const socket of sockets) socket.destroy();
-        httpServer.close();
+        httpServer?.close();
         tlsServer?.close();
       }),
   };
@@ -118,7 +125,7 @@ function createClientTlsServer(
   loaded: LoadedTls,
   logger: Logger,
   route: (socket: net.Socket, firstChunk: Buffer) => void,
-  certificateNames: ClientCertificateNames | undefined,
+  certificateNames: CertificateNameRecorder | undefined,
 ): tls.Server {
   const server = tls.createServer({
     ...serverTlsOptions(loaded),

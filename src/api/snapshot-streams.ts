@@ -8,6 +8,8 @@
 import type { ServerWritableStream } from '@grpc/grpc-js';
 import { serverErrors } from '../server/errors.js';
 import { toGrpcError } from './errors.js';
+import { http2SessionOf, sessionClosed } from './http2/call-session.js';
+import type { StandInCall } from './stand-in-call.js';
 
 interface TrackedStream {
   call: ServerWritableStream<object, unknown>;
@@ -39,6 +41,9 @@ export async function endSnapshotStreams(member: object, graceMs: number): Promi
     onStop();
     const session = http2SessionOf(call);
     call.emit('error', toGrpcError(serverErrors.stopped()));
+    // A call handed over by the client transport thread: its session is there (api/front/).
+    const closeRemoteSession = (call as unknown as Partial<StandInCall>).closeSessionGracefully;
+    if (closeRemoteSession !== undefined) return closeRemoteSession.call(call);
     return session === undefined ? new Promise<void>((resolve) => call.once('cancelled', () => setImmediate(resolve))) : sessionClosed(session);
   });
   let timer: NodeJS.Timeout | undefined;
@@ -46,39 +51,4 @@ export async function endSnapshotStreams(member: object, graceMs: number): Promi
   await Promise.race([Promise.all(sent), grace]);
   clearTimeout(timer);
   return streams.length;
-}
-
-interface Http2SessionLike {
-  closed: boolean;
-  destroyed: boolean;
-  close(): void;
-  once(event: 'close', listener: () => void): unknown;
-}
-
-/**
- * The status goes out with the stream's last frame, behind chunks still
- * buffered, and the client listener destroys sockets when it closes, which
- * drops unwritten frames. HTTP/2's graceful close (GOAWAY, then the socket
- * ended once open streams are done and everything is written) delivers them.
- */
-function sessionClosed(session: Http2SessionLike): Promise<void> {
-  return new Promise((resolve) => {
-    if (session.closed || session.destroyed) return resolve();
-    session.once('close', () => resolve());
-    session.close();
-  });
-}
-
-/**
- * grpc-js 1.x internals, looked up defensively: the handler's call wraps the
- * interceptor calls (`nextCall`), the last of which holds the HTTP/2 `stream`.
- */
-function http2SessionOf(call: ServerWritableStream<object, unknown>): Http2SessionLike | undefined {
-  let current = (call as unknown as { call?: Record<string, unknown> }).call;
-  for (let depth = 0; current !== undefined && depth < 16; depth++) {
-    const session = (current['stream'] as { session?: Http2SessionLike } | undefined)?.session;
-    if (session !== undefined && typeof session.close === 'function' && typeof session.once === 'function') return session;
-    current = current['nextCall'] as Record<string, unknown> | undefined;
-  }
-  return undefined;
 }

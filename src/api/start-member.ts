@@ -42,6 +42,7 @@ import { backupSettings, startMemberBackups } from './member-backups.js';
 import type { BackupScheduler } from '../server/backup-scheduler.js';
 import { memberDashboard } from './dashboard/member-dashboard.js';
 import type { DashboardListener } from './dashboard/dashboard-listener.js';
+import { startClientFront, type ClientFront } from './front/client-front.js';
 
 // etcd lets a request be this much larger than --max-request-bytes on the
 // wire, so that the size check (and its error) happens in the server.
@@ -109,7 +110,7 @@ export async function startMember(config: MemberConfig, logger: Logger, options:
     }
   }
 
-  const grpcServer = new grpc.Server({
+  const grpcOptions = {
     'grpc.max_receive_message_length': config.maxRequestBytes + GRPC_OVERHEAD_BYTES,
     'grpc.max_send_message_length': 2 ** 31 - 1,
     'grpc.http2.min_ping_interval_without_data_ms': 5000,
@@ -117,6 +118,10 @@ export async function startMember(config: MemberConfig, logger: Logger, options:
     // would otherwise track every call: closures and timestamps per request.
     'grpc.enable_channelz': 0,
     'grpc.max_concurrent_streams': Math.min(config.maxConcurrentStreams, 2 ** 31 - 1),
+  };
+  // Used when clients are served on this thread (--client-transport-threads=0).
+  const grpcServer = new grpc.Server({
+    ...grpcOptions,
     // grpc_server_* metrics: every call's messages and status, for every service;
     // then etcd's learner rule (only a learner pays for it).
     interceptors: [metrics.grpc.interceptor, learnerInterceptor(() => server.isLearner)],
@@ -133,13 +138,17 @@ export async function startMember(config: MemberConfig, logger: Logger, options:
   // With --audit-log-path every service's requests are logged; without it, nothing is wrapped.
   // Every service's implementation, as registered with gRPC: the JSON gateway calls these same handlers.
   const services = new Map<string, GatewayService>();
+  // As the gRPC server runs them: the definitions count bytes for grpc_server_* (the transport thread's calls too).
+  const instrumentedServices: GatewayService[] = [];
   const addService = (name: string, implementation: grpc.UntypedServiceImplementation, options: { exactLongs?: boolean; packageName?: string } = {}) => {
     const service = {
       definition: serviceDefinition(name, options),
       implementation: auditLog ? audited(`${options.packageName ?? 'etcdserverpb'}.${name}`, implementation, auditLog, callers) : implementation,
     };
     services.set(name, service);
-    grpcServer.addService(metrics.grpc.instrument(service.definition), service.implementation);
+    const instrumented = metrics.grpc.instrument(service.definition);
+    instrumentedServices.push({ definition: instrumented, implementation: service.implementation });
+    grpcServer.addService(instrumented, service.implementation);
   };
   addService('KV', kvService(server, callers));
   const forwarding = new LeaderForwarding(() => server.leaderClientUrls(), memberTls.client);
@@ -185,10 +194,9 @@ export async function startMember(config: MemberConfig, logger: Logger, options:
   addService('Lock', lockService(server, callers), { packageName: 'v3lockpb' });
   const injector = grpcServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
 
-  const serverLogger = logger.child('etcdserver/server.go');
-  serverLogger.info('set initial cluster version', { 'cluster-id': formatId(server.clusterId), 'local-member-id': formatId(server.memberId), 'cluster-version': '3.5' });
-  serverLogger.info('enabled capabilities for version', { 'cluster-version': '3.5' });
 
+  const callMetrics = (path: string, requestStream: boolean, responseStream: boolean) => metrics.grpc.startCall(path, requestStream, responseStream);
+  const screenCall = (path: string, streaming: boolean, request: unknown) => refuseIfLearner(server.isLearner, path, streaming, request);
   const gateway = createGateway({
     services,
     maxReceiveBytes: config.maxRequestBytes + GRPC_OVERHEAD_BYTES,
@@ -196,8 +204,8 @@ export async function startMember(config: MemberConfig, logger: Logger, options:
     refuseCertificateNames: () => config.clientTls.clientCertAuth && server.auth.enabled,
     commonNameOf: (peer) => certificateNames.commonNameOf(peer),
     logger: embedLogger,
-    callMetrics: (path, requestStream, responseStream) => metrics.grpc.startCall(path, requestStream, responseStream),
-    screenCall: (path, streaming, request) => refuseIfLearner(server.isLearner, path, streaming, request),
+    callMetrics,
+    screenCall,
   });
   const clientListeners: ClientListener[] = [];
   const metricsListeners: MetricsListener[] = [];
@@ -205,6 +213,7 @@ export async function startMember(config: MemberConfig, logger: Logger, options:
   // The web dashboard at /ui/ (--dashboard, --listen-dashboard-urls): src/api/dashboard/.
   const dashboard = memberDashboard(config, { source: server, gateway, metrics, tls: memberTls.client, logger: embedLogger });
   let corruptCheck: PeriodicCorruptCheck | undefined;
+  let clientFront: ClientFront | undefined;
   let backupScheduler: BackupScheduler | undefined;
   const shutDown = async (kill: boolean) => {
     corruptCheck?.stop();
@@ -215,6 +224,7 @@ export async function startMember(config: MemberConfig, logger: Logger, options:
     for (const listener of clientListeners) await listener.close();
     for (const listener of metricsListeners) await listener.close();
     for (const listener of dashboardListeners) await listener.close();
+    await clientFront?.stop();
     grpcServer.forceShutdown();
     leaseForwarding.close();
     forwarding.close();
@@ -222,17 +232,24 @@ export async function startMember(config: MemberConfig, logger: Logger, options:
     await auditLog?.close();
   };
   try {
+    const httpHandler = dashboard.onClientUrls(httpRoutes(server, gateway, metrics));
+    // TLS, HTTP/2 and gRPC framing on a thread of their own (src/api/front/), or here.
+    if (config.clientTransportThreads > 0) {
+      clientFront = await startClientFront({ services: instrumentedServices, grpcOptions, tls: memberTls.client, httpHandler, certificateNames, logger, callMetrics, screenCall });
+    }
     for (const address of clientAddresses(config.listenClientUrls)) {
-      const listener = await listenForClients({
-        host: address.host,
-        port: address.port,
-        plaintext: address.plaintext,
-        tls: address.secure ? memberTls.client : undefined,
-        grpcInjector: injector,
-        httpHandler: dashboard.onClientUrls(httpRoutes(server, gateway, metrics)),
-        logger: embedLogger,
-        certificateNames,
-      });
+      const listener = clientFront
+        ? await clientFront.listen(address)
+        : await listenForClients({
+            host: address.host,
+            port: address.port,
+            plaintext: address.plaintext,
+            tls: address.secure ? memberTls.client : undefined,
+            grpcInjector: injector,
+            httpHandler,
+            logger: embedLogger,
+            certificateNames,
+          });
       clientListeners.push(listener);
     }
     // --listen-metrics-urls: /metrics and the health endpoints only (https with the client TLS settings).
@@ -245,6 +262,10 @@ export async function startMember(config: MemberConfig, logger: Logger, options:
     await shutDown(false);
     throw error;
   }
+  // etcd's e2e harness takes these lines as "ready": etcd has its client listeners open by then.
+  const serverLogger = logger.child('etcdserver/server.go');
+  serverLogger.info('set initial cluster version', { 'cluster-id': formatId(server.clusterId), 'local-member-id': formatId(server.memberId), 'cluster-version': '3.5' });
+  serverLogger.info('enabled capabilities for version', { 'cluster-version': '3.5' });
   corruptCheck = startCorruptMonitor(server, config, memberTls, logger);
   if (backups !== undefined) backupScheduler = startMemberBackups(backups, server, metrics.registry, logger);
   embedLogger.info('ready to serve client requests');

@@ -93,6 +93,7 @@ const TOP_LEVEL_SETTINGS: Readonly<Record<string, ValueKind>> = {
   dashboard: 'bool',
   'dashboard-read-only': 'bool',
   'listen-dashboard-urls': 'nonempty-string',
+  'client-transport-threads': 'nonempty-string',
   logger: 'string',
   'log-level': 'string',
   'log-outputs': 'string-list',

@@ -5,6 +5,7 @@
 import { parseCompactionRetention } from './compactor.js';
 import { isLogLevel, type LogLevel } from '../pkg/logger.js';
 import type * as tls from 'node:tls';
+import { availableParallelism } from 'node:os';
 import { FLAGS } from './config-flags.js';
 import { ConfigFileError, loadConfigFile } from './config-file.js';
 import { emptyTlsInfo, type TlsInfo } from '../tls/tls-info.js';
@@ -46,6 +47,8 @@ export interface MemberConfig {
   dashboardReadOnly: boolean;
   /** --listen-dashboard-urls: the dashboard is served only on these, not on the client URLs. */
   listenDashboardUrls: URL[];
+  /** --client-transport-threads: 0 serves clients on the member's thread, 1 on a thread of their own (src/api/front/). */
+  clientTransportThreads: 0 | 1;
   logLevel: LogLevel;
   watchProgressNotifyIntervalMs: number;
   enableLeaseCheckpoint: boolean;
@@ -243,6 +246,13 @@ export function parseUrls(flag: string, text: string): URL[] {
   return urls;
 }
 
+/** 'auto' is one thread where there is a second core to run it. More than one needs SO_REUSEPORT (Node 22.12). */
+function parseTransportThreads(text: string): 0 | 1 {
+  if (text === 'auto') return availableParallelism() > 1 ? 1 : 0;
+  if (text === '0' || text === '1') return Number(text) as 0 | 1;
+  throw new ConfigError(`invalid value "${text}" for flag -client-transport-threads: expected auto, 0 or 1`);
+}
+
 function parseBool(flag: string, text: string): boolean {
   if (['true', '1', 't', 'T', 'TRUE', 'True'].includes(text)) return true;
   if (['false', '0', 'f', 'F', 'FALSE', 'False'].includes(text)) return false;
@@ -329,6 +339,7 @@ export function buildMemberConfig(values: FlagValues): MemberConfig {
     dashboard: parseBool('dashboard', values['dashboard'] ?? 'true'),
     dashboardReadOnly: parseBool('dashboard-read-only', values['dashboard-read-only'] ?? 'false'),
     listenDashboardUrls: parseUrls('listen-dashboard-urls', values['listen-dashboard-urls'] ?? ''),
+    clientTransportThreads: parseTransportThreads(values['client-transport-threads'] ?? 'auto'),
     logLevel,
     watchProgressNotifyIntervalMs: parseDurationMs('experimental-watch-progress-notify-interval', values['experimental-watch-progress-notify-interval']!),
     enableLeaseCheckpoint: parseBool('experimental-enable-lease-checkpoint', values['experimental-enable-lease-checkpoint']!),

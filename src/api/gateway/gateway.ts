@@ -12,7 +12,6 @@
 // others wait for a slot.
 
 import type * as http from 'node:http';
-import { Duplex } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
 import type protobuf from 'protobufjs';
 import { protoService } from '../../proto/index.js';
@@ -20,6 +19,7 @@ import type { Logger } from '../../pkg/logger.js';
 import { GATEWAY_ROUTES, SERVICE_PACKAGES, type GatewayRoute } from './routes.js';
 import { readGoJson, GoJsonSyntaxError, goQuote } from './go-json.js';
 import { jsonToObject, messageToJson, JsonDecodeError } from './json-codec.js';
+import { StandInCall, statusOf, type GrpcStatus, type StandInCallMetrics } from '../stand-in-call.js';
 
 export interface GatewayService {
   definition: grpc.ServiceDefinition;
@@ -43,7 +43,7 @@ export interface GatewayOptions {
    * Counts each call in grpc_server_* (metrics/grpc.ts startCall): etcd's
    * gateway calls its member through a gRPC client, so they count there.
    */
-  callMetrics?: (path: string, requestStream: boolean, responseStream: boolean) => GatewayCallMetrics;
+  callMetrics?: (path: string, requestStream: boolean, responseStream: boolean) => StandInCallMetrics;
   /**
    * Throws to refuse a call before its handler runs, as the member's gRPC
    * interceptors would (etcd's learner rule: api/learner-rule.ts).
@@ -51,13 +51,8 @@ export interface GatewayOptions {
   screenCall?: (path: string, streaming: boolean, request: unknown) => void;
 }
 
-export interface GatewayCallMetrics {
-  received(): void;
-  sent(): void;
-  finished(code: number): void;
-}
 
-const NO_CALL_METRICS: GatewayCallMetrics = { received: () => undefined, sent: () => undefined, finished: () => undefined };
+const NO_CALL_METRICS: StandInCallMetrics = { received: () => undefined, sent: () => undefined, finished: () => undefined };
 
 const GO_STATUS_TEXT: Record<number, string> = {
   200: 'OK',
@@ -125,19 +120,6 @@ export function errorBody(code: number, message: string): string {
   return `{"error":${quoted},"message":${quoted},"code":${code}}`;
 }
 
-interface GrpcStatusError {
-  code: number;
-  message: string;
-}
-
-function statusOf(error: unknown): GrpcStatusError {
-  if (typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'number') {
-    const e = error as { code: number; details?: string; message?: string };
-    return { code: e.code, message: e.details ?? e.message ?? '' };
-  }
-  return { code: grpc.status.UNKNOWN, message: error instanceof Error ? error.message : String(error) };
-}
-
 // grpc-gateway's isPermanentHTTPHeader: these go to gRPC as "grpcgateway-<name>".
 const PERMANENT_HEADERS = new Set(
   [
@@ -188,73 +170,6 @@ export function metadataOf(request: http.IncomingMessage, peerAddress: string | 
   if (request.headers.host) add('x-forwarded-host', request.headers.host);
   if (peerAddress) add('x-forwarded-for', peerAddress);
   return metadata;
-}
-
-/** What stands in for grpc-js' call object: request, metadata, peer, 'cancelled', and a Duplex for streams. */
-class GatewayCall extends Duplex {
-  request: unknown = undefined;
-  cancelled = false;
-  private readonly sink: (message: unknown, done: (error?: Error | null) => void) => void;
-  private readonly finish: (error?: GrpcStatusError) => void;
-
-  constructor(
-    readonly metadata: grpc.Metadata,
-    private readonly peer: string,
-    private readonly path: string,
-    hooks: { write: (message: unknown, done: (error?: Error | null) => void) => void; finish: (error?: GrpcStatusError) => void },
-  ) {
-    super({ objectMode: true, allowHalfOpen: true });
-    this.sink = hooks.write;
-    this.finish = hooks.finish;
-  }
-
-  getPeer(): string {
-    return this.peer;
-  }
-  getDeadline(): grpc.Deadline {
-    return Infinity;
-  }
-  getPath(): string {
-    return this.path;
-  }
-  sendMetadata(): void {}
-  getAuthContext(): Record<string, never> {
-    return {};
-  }
-
-  /** The client went away. */
-  cancel(): void {
-    if (this.cancelled) return;
-    this.cancelled = true;
-    super.emit('cancelled', 'cancelled');
-    if (!this.destroyed) this.destroy();
-  }
-
-  override _read(): void {}
-
-  override _write(message: unknown, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.sink(message, callback);
-  }
-
-  override _final(callback: (error?: Error | null) => void): void {
-    this.finish();
-    callback();
-  }
-
-  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    if (error) this.finish(statusOf(error));
-    else this.finish();
-    callback(null);
-  }
-
-  // grpc-js answers a stream with the status in an 'error' the handler emits.
-  override emit(event: string | symbol, ...args: unknown[]): boolean {
-    if (event === 'error') {
-      this.finish(statusOf(args[0]));
-      return this.listenerCount('error') > 0 ? super.emit(event, ...args) : false;
-    }
-    return super.emit(event, ...args);
-  }
 }
 
 /** A FIFO of slots: etcd 3.4's gateway shares one gRPC connection, limited to --max-concurrent-streams. */
@@ -417,13 +332,13 @@ export function createGateway(options: GatewayOptions): GatewayHandler {
   }
 
   /** What grpc-js answers for a service or method the member does not run. */
-  function unimplemented(route: GatewayRoute): GrpcStatusError {
+  function unimplemented(route: GatewayRoute): GrpcStatus {
     const packageName = SERVICE_PACKAGES[route.service] ?? 'etcdserverpb';
     if (!options.services.has(route.service)) return { code: grpc.status.UNIMPLEMENTED, message: `unknown service ${packageName}.${route.service}` };
     return { code: grpc.status.UNIMPLEMENTED, message: `The server does not implement the method /${packageName}.${route.service}/${route.method}` };
   }
 
-  function sendGrpcError(response: http.ServerResponse, error: GrpcStatusError, plain = false): void {
+  function sendGrpcError(response: http.ServerResponse, error: GrpcStatus, plain = false): void {
     if (response.headersSent || response.destroyed) return;
     const body = errorBody(error.code, error.message);
     if (plain) {
@@ -444,7 +359,7 @@ export function createGateway(options: GatewayOptions): GatewayHandler {
     response.end(json);
   }
 
-  function decodeFailure(error: unknown): GrpcStatusError | undefined {
+  function decodeFailure(error: unknown): GrpcStatus | undefined {
     if (error instanceof GoJsonSyntaxError || error instanceof JsonDecodeError) return { code: grpc.status.INVALID_ARGUMENT, message: error.message };
     if (typeof error === 'object' && error !== null && (error as { grpc?: boolean }).grpc) return statusOf(error);
     return undefined;
@@ -512,11 +427,11 @@ export function createGateway(options: GatewayOptions): GatewayHandler {
     return `/${SERVICE_PACKAGES[info.route.service]}.${info.route.service}/${info.route.method}`;
   }
 
-  function startCall(info: MethodInfo): GatewayCallMetrics {
+  function startCall(info: MethodInfo): StandInCallMetrics {
     return options.callMetrics?.(methodPath(info), info.definition.requestStream, info.definition.responseStream) ?? NO_CALL_METRICS;
   }
 
-  function openStream(info: MethodInfo, response: http.ServerResponse, metadata: grpc.Metadata, peer: string, done: () => void, counts: GatewayCallMetrics) {
+  function openStream(info: MethodInfo, response: http.ServerResponse, metadata: grpc.Metadata, peer: string, done: () => void, counts: StandInCallMetrics) {
     let settled = false;
     let wroteAny = false;
     let slowTimer: NodeJS.Timeout | undefined;
@@ -532,7 +447,7 @@ export function createGateway(options: GatewayOptions): GatewayHandler {
       settled = true;
       if (slowTimer) clearTimeout(slowTimer);
     };
-    const call: GatewayCall = new GatewayCall(metadata, peer, `/${SERVICE_PACKAGES[info.route.service]}.${info.route.service}/${info.route.method}`, {
+    const call: StandInCall = new StandInCall(metadata, peer, `/${SERVICE_PACKAGES[info.route.service]}.${info.route.service}/${info.route.method}`, {
       write: (message, callback) => {
         if (settled || response.destroyed) return callback();
         let json: string;
@@ -597,7 +512,7 @@ export function createGateway(options: GatewayOptions): GatewayHandler {
     let started = false;
     let inputClosed = false;
     let stream: ReturnType<typeof openStream> | undefined;
-    let counts: GatewayCallMetrics = NO_CALL_METRICS;
+    let counts: StandInCallMetrics = NO_CALL_METRICS;
     const start = () => {
       started = true;
       if (typeof info.handler !== 'function') {
