@@ -103,7 +103,7 @@ export class CallBridge {
       case 'written': {
         const open = this.open.get(message.id);
         if (open === undefined) return;
-        open.unacknowledged--;
+        open.unacknowledged -= message.count;
         const resume = open.resumeWriter;
         if (resume !== undefined && open.unacknowledged < MAX_UNACKNOWLEDGED_WRITES) {
           open.resumeWriter = undefined;

@@ -57,8 +57,8 @@ function receive(message: ToFront & { payload?: Buffer }): void {
       return;
     case 'write': {
       const call = calls.get(message.id);
-      if (call === undefined) port.send({ kind: 'written', id: message.id });
-      else call.write(message.payload, () => port.send({ kind: 'written', id: message.id }));
+      if (call === undefined) acknowledgeWrite(message.id);
+      else call.write(message.payload, () => acknowledgeWrite(message.id));
       return;
     }
     case 'end':
@@ -101,6 +101,19 @@ function receive(message: ToFront & { payload?: Buffer }): void {
       });
       return;
   }
+}
+
+/** Writes handed to HTTP/2 since the last batch, by call: one acknowledgement per call per turn (a watch writes many). */
+const writesToAcknowledge = new Map<number, number>();
+
+function acknowledgeWrite(id: number): void {
+  if (writesToAcknowledge.size === 0) setImmediate(sendWriteAcknowledgements);
+  writesToAcknowledge.set(id, (writesToAcknowledge.get(id) ?? 0) + 1);
+}
+
+function sendWriteAcknowledgements(): void {
+  for (const [id, count] of writesToAcknowledge) port.send({ kind: 'written', id, count });
+  writesToAcknowledge.clear();
 }
 
 function onHttp1Connection(stream: Duplex): void {

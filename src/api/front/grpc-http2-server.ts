@@ -137,6 +137,7 @@ export class GrpcServerCall {
 export class GrpcHttp2Server {
   private readonly server: http2.Http2Server;
   private readonly sessions = new Set<http2.ServerHttp2Session>();
+  private readonly peers = new WeakMap<http2.Http2Session, string>();
 
   constructor(private readonly options: GrpcHttp2ServerOptions) {
     this.server = http2.createServer({
@@ -151,6 +152,18 @@ export class GrpcHttp2Server {
       session.on('error', () => undefined);
     });
     this.server.on('stream', (stream, headers) => this.onStream(stream, headers));
+  }
+
+  /** "address:port" of a session's client, as grpc-js' getPeer; read once per session (its socket is a proxy). */
+  private peerOf(session: http2.Http2Session | undefined): string {
+    if (session === undefined) return 'unknown';
+    let peer = this.peers.get(session);
+    if (peer === undefined) {
+      const socket = session.socket;
+      peer = socket?.remoteAddress ? (socket.remotePort ? `${socket.remoteAddress}:${socket.remotePort}` : socket.remoteAddress) : 'unknown';
+      this.peers.set(session, peer);
+    }
+    return peer;
   }
 
   /** Serves an HTTP/2 connection (a socket, or the :authority rewriter's stream). */
@@ -173,8 +186,7 @@ export class GrpcHttp2Server {
       return;
     }
     const path = String(headers[HTTP2_HEADER_PATH] ?? '');
-    const socket = stream.session?.socket;
-    const peer = socket?.remoteAddress ? (socket.remotePort ? `${socket.remoteAddress}:${socket.remotePort}` : socket.remoteAddress) : 'unknown';
+    const peer = this.peerOf(stream.session);
     const method = this.options.methods.get(path);
     const call = new GrpcServerCall(stream, method ?? { path, requestStream: false, responseStream: false }, metadataOf(headers), peer);
     if (method === undefined) {

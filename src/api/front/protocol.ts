@@ -34,8 +34,8 @@ export type ToMember =
   | { kind: 'half-close'; id: number }
   /** The client went away, or its deadline passed. */
   | { kind: 'cancelled'; id: number }
-  /** A response message was handed to HTTP/2 (flow control for the member's writes). */
-  | { kind: 'written'; id: number }
+  /** Response messages were handed to HTTP/2 (flow control for the member's writes). */
+  | { kind: 'written'; id: number; count: number }
   | { kind: 'session-closed'; id: number }
   | { kind: 'http1-open'; connection: number; remoteAddress: string | undefined; remotePort: number | undefined }
   | { kind: 'http1-data'; connection: number; payload: Uint8Array }
