@@ -31,6 +31,8 @@ export class BatchedPort<Outgoing extends object, Incoming extends object> {
   constructor(
     private readonly port: PortLike,
     receive: (message: Incoming & { payload?: Buffer }) => void,
+    /** After the last message of each batch received (to act on what the batch gathered). */
+    afterBatch?: () => void,
   ) {
     port.on('message', (value) => {
       const batch = value as Batch;
@@ -41,6 +43,7 @@ export class BatchedPort<Outgoing extends object, Incoming extends object> {
         if (offset >= 0) message.payload = Buffer.from(bytes, offset, spans[2 * i + 1]);
         receive(message);
       }
+      afterBatch?.();
     });
   }
 

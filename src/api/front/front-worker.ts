@@ -16,7 +16,7 @@ import type { FrontMethod, FrontWorkerData, ToFront, ToMember } from './protocol
 const OK = 0;
 
 const data = workerData as FrontWorkerData;
-const port = new BatchedPort<ToMember, ToFront>(parentPort as unknown as PortLike, receive);
+const port = new BatchedPort<ToMember, ToFront>(parentPort as unknown as PortLike, receive, writeGathered);
 /** Calls the member has not ended yet, and those it ended until they close (for a close-session). */
 const calls = new Map<number, GrpcServerCall>();
 const http1Connections = new Map<number, Duplex>();
@@ -56,15 +56,18 @@ function receive(message: ToFront & { payload?: Buffer }): void {
       calls.get(message.id)?.reply(message.payload);
       return;
     case 'write': {
-      const call = calls.get(message.id);
-      if (call === undefined) acknowledgeWrite(message.id);
-      else call.write(message.payload, () => acknowledgeWrite(message.id));
+      // Gathered per call and written once the batch is read: one HTTP/2 write for a watch's events.
+      const gathered = writesGathered.get(message.id);
+      if (gathered === undefined) writesGathered.set(message.id, [message.payload]);
+      else gathered.push(message.payload);
       return;
     }
     case 'end':
+      writeGatheredOf(message.id);
       calls.get(message.id)?.sendStatus(OK, 'OK');
       return;
     case 'status':
+      writeGatheredOf(message.id);
       calls.get(message.id)?.sendStatus(message.code, message.details, message.metadata);
       return;
     case 'close-session': {
@@ -103,12 +106,29 @@ function receive(message: ToFront & { payload?: Buffer }): void {
   }
 }
 
+/** Response messages of the batch being read, by call. */
+const writesGathered = new Map<number, Buffer[]>();
+
+function writeGatheredOf(id: number): void {
+  const messages = writesGathered.get(id);
+  if (messages === undefined) return;
+  writesGathered.delete(id);
+  const call = calls.get(id);
+  const acknowledge = () => acknowledgeWrites(id, messages.length);
+  if (call === undefined) acknowledge();
+  else call.write(messages, acknowledge);
+}
+
+function writeGathered(): void {
+  for (const id of [...writesGathered.keys()]) writeGatheredOf(id);
+}
+
 /** Writes handed to HTTP/2 since the last batch, by call: one acknowledgement per call per turn (a watch writes many). */
 const writesToAcknowledge = new Map<number, number>();
 
-function acknowledgeWrite(id: number): void {
+function acknowledgeWrites(id: number, count: number): void {
   if (writesToAcknowledge.size === 0) setImmediate(sendWriteAcknowledgements);
-  writesToAcknowledge.set(id, (writesToAcknowledge.get(id) ?? 0) + 1);
+  writesToAcknowledge.set(id, (writesToAcknowledge.get(id) ?? 0) + count);
 }
 
 function sendWriteAcknowledgements(): void {

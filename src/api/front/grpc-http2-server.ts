@@ -73,11 +73,11 @@ export class GrpcServerCall {
     return this.ended;
   }
 
-  /** Sends one response message; `done` once HTTP/2 has taken it. */
-  write(message: Buffer, done: () => void): void {
+  /** Sends response messages in one write (a watch's events of one batch); `done` once HTTP/2 has taken them. */
+  write(messages: readonly Buffer[], done: () => void): void {
     if (this.ended || this.stream.destroyed) return done();
     this.sendHeaders();
-    this.stream.write(frame(message), () => done());
+    this.stream.write(messages.length === 1 ? frame(messages[0]) : frameAll(messages), () => done());
   }
 
   /** A unary call's answer: headers, the message and the OK status in one go. */
@@ -279,6 +279,21 @@ function frame(message: Buffer): Buffer {
   framed[0] = 0;
   framed.writeUInt32BE(message.length, 1);
   message.copy(framed, 5);
+  return framed;
+}
+
+/** Several messages, each with its prefix, in one buffer. */
+function frameAll(messages: readonly Buffer[]): Buffer {
+  let total = 0;
+  for (const message of messages) total += message.length + 5;
+  const framed = Buffer.allocUnsafe(total);
+  let offset = 0;
+  for (const message of messages) {
+    framed[offset] = 0;
+    framed.writeUInt32BE(message.length, offset + 1);
+    message.copy(framed, offset + 5);
+    offset += message.length + 5;
+  }
   return framed;
 }
 
