@@ -58,6 +58,11 @@ export interface RunningMember {
   stop(): Promise<void>;
   /** Stops as if killed (-9): see EtcdServer.kill. */
   kill(): Promise<void>;
+  /**
+   * Called if the client transport thread dies (a bug): the member then
+   * serves no client. The etcd-ts command exits, as etcd panics.
+   */
+  onFailure(listener: (error: Error) => void): void;
 }
 
 export interface StartOptions {
@@ -214,6 +219,7 @@ export async function startMember(config: MemberConfig, logger: Logger, options:
   const dashboard = memberDashboard(config, { source: server, gateway, metrics, tls: memberTls.client, logger: embedLogger });
   let corruptCheck: PeriodicCorruptCheck | undefined;
   let clientFront: ClientFront | undefined;
+  const failureListeners = new Set<(error: Error) => void>();
   let backupScheduler: BackupScheduler | undefined;
   const shutDown = async (kill: boolean) => {
     corruptCheck?.stop();
@@ -235,7 +241,19 @@ export async function startMember(config: MemberConfig, logger: Logger, options:
     const httpHandler = dashboard.onClientUrls(httpRoutes(server, gateway, metrics));
     // TLS, HTTP/2 and gRPC framing on a thread of their own (src/api/front/), or here.
     if (config.clientTransportThreads > 0) {
-      clientFront = await startClientFront({ services: instrumentedServices, grpcOptions, tls: memberTls.client, httpHandler, certificateNames, logger, callMetrics, screenCall });
+      clientFront = await startClientFront({
+        services: instrumentedServices,
+        grpcOptions,
+        tls: memberTls.client,
+        httpHandler,
+        certificateNames,
+        logger,
+        callMetrics,
+        screenCall,
+        onFailure: (error) => {
+          for (const listener of failureListeners) listener(error);
+        },
+      });
     }
     for (const address of clientAddresses(config.listenClientUrls)) {
       const listener = clientFront
@@ -280,6 +298,7 @@ export async function startMember(config: MemberConfig, logger: Logger, options:
     reopenAuditLog: () => auditLog?.reopen(),
     stop: () => shutDown(false),
     kill: () => shutDown(true),
+    onFailure: (listener) => failureListeners.add(listener),
   };
 }
 

@@ -80,6 +80,11 @@ async function main(): Promise<void> {
       },
     );
   };
+  // A member whose client port died must not linger as a peer that serves no client.
+  member.onFailure((error) => {
+    logger.error('the client transport thread failed; exiting', { error: error.message });
+    process.exit(1);
+  });
   // etcd exits once it has been removed from its cluster.
   member.server.onRemoved(() => shutdown('removed from the cluster'));
   process.on('SIGTERM', () => shutdown('terminated'));

@@ -33,6 +33,10 @@ export class BatchedPort<Outgoing extends object, Incoming extends object> {
     receive: (message: Incoming & { payload?: Buffer }) => void,
     /** After the last message of each batch received (to act on what the batch gathered). */
     afterBatch?: () => void,
+    /** A message whose handling threw: the rest of its batch is still handled. */
+    onReceiveError: (error: unknown) => void = (error) => {
+      throw error;
+    },
   ) {
     port.on('message', (value) => {
       const batch = value as Batch;
@@ -41,7 +45,11 @@ export class BatchedPort<Outgoing extends object, Incoming extends object> {
         const message = messages[i] as Incoming & { payload?: Buffer };
         const offset = spans[2 * i];
         if (offset >= 0) message.payload = Buffer.from(bytes, offset, spans[2 * i + 1]);
-        receive(message);
+        try {
+          receive(message);
+        } catch (error) {
+          onReceiveError(error);
+        }
       }
       afterBatch?.();
     });

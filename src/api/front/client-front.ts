@@ -27,6 +27,8 @@ export interface ClientFrontOptions {
   logger: Logger;
   callMetrics(path: string, requestStream: boolean, responseStream: boolean): StandInCallMetrics;
   screenCall(path: string, streaming: boolean, request: unknown): void;
+  /** The thread died (a bug): the client port is gone with it. */
+  onFailure(error: Error): void;
 }
 
 export interface ClientFront {
@@ -41,6 +43,7 @@ export async function startClientFront(options: ClientFrontOptions): Promise<Cli
   const pending = new Map<number, { resolve: (message: ToMember) => void; reject: (error: Error) => void }>();
   let nextRequest = 1;
   let stopped = false;
+  let stopping = false;
   const httpServer = http.createServer(options.httpHandler);
 
   const port: BatchedPort<ToFront, ToMember> = new BatchedPort<ToFront, ToMember>(worker as unknown as PortLike, (message) => {
@@ -78,7 +81,9 @@ export async function startClientFront(options: ClientFrontOptions): Promise<Cli
         return;
       }
     }
-  });
+  }, undefined, (error) =>
+    options.logger.error('a call from the client transport thread failed', { error: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
+  );
   const send = (message: ToFront) => port.send(message);
   const bridge = new CallBridge({ services: options.services, send, callMetrics: options.callMetrics, screenCall: options.screenCall });
   const tunnels = new Http1Tunnels(httpServer, send);
@@ -92,11 +97,14 @@ export async function startClientFront(options: ClientFrontOptions): Promise<Cli
     });
 
   worker.on('error', (error) => {
-    options.logger.error('client transport thread failed', { error: error.message });
+    options.logger.error('client transport thread failed', { error: error.stack ?? error.message });
     for (const waiter of pending.values()) waiter.reject(error);
     pending.clear();
+    if (!stopped && !stopping) options.onFailure(error);
+    stopped = true;
   });
-  worker.on('exit', () => {
+  worker.on('exit', (code) => {
+    if (!stopped && !stopping) options.onFailure(new Error(`the client transport thread exited (code ${code})`));
     stopped = true;
     for (const waiter of pending.values()) waiter.reject(new Error('the client transport thread has stopped'));
     pending.clear();
@@ -120,6 +128,7 @@ export async function startClientFront(options: ClientFrontOptions): Promise<Cli
     },
     async stop() {
       if (stopped) return;
+      stopping = true;
       await request((id) => ({ kind: 'shutdown', request: id })).catch(() => undefined);
       tunnels.destroyAll();
       httpServer.close();

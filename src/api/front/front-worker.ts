@@ -16,7 +16,9 @@ import type { FrontMethod, FrontWorkerData, ToFront, ToMember } from './protocol
 const OK = 0;
 
 const data = workerData as FrontWorkerData;
-const port = new BatchedPort<ToMember, ToFront>(parentPort as unknown as PortLike, receive, writeGathered);
+const port = new BatchedPort<ToMember, ToFront>(parentPort as unknown as PortLike, receive, writeGathered, (error) =>
+  logger.error('client transport thread: a message from the member failed', { error: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
+);
 /** Calls the member has not ended yet, and those it ended until they close (for a close-session). */
 const calls = new Map<number, GrpcServerCall>();
 const http1Connections = new Map<number, Duplex>();

@@ -76,8 +76,11 @@ export class GrpcServerCall {
   /** Sends response messages in one write (a watch's events of one batch); `done` once HTTP/2 has taken them. */
   write(messages: readonly Buffer[], done: () => void): void {
     if (this.ended || this.stream.destroyed) return done();
-    this.sendHeaders();
-    this.stream.write(messages.length === 1 ? frame(messages[0]) : frameAll(messages), () => done());
+    const written = this.guarded(() => {
+      this.sendHeaders();
+      this.stream.write(messages.length === 1 ? frame(messages[0]) : frameAll(messages), () => done());
+    });
+    if (!written) done();
   }
 
   /** A unary call's answer: headers, the message and the OK status in one go. */
@@ -85,9 +88,11 @@ export class GrpcServerCall {
     if (this.ended || this.stream.destroyed) return;
     this.ended = true;
     this.clearDeadline();
-    this.sendHeaders();
-    this.stream.once('wantTrailers', () => this.stream.sendTrailers({ 'grpc-status': String(OK), 'grpc-message': 'OK' }));
-    this.stream.end(frame(message));
+    this.guarded(() => {
+      this.sendHeaders();
+      this.stream.once('wantTrailers', () => this.guarded(() => this.stream.sendTrailers({ 'grpc-status': String(OK), 'grpc-message': 'OK' })));
+      this.stream.end(frame(message));
+    });
   }
 
   /** Ends the call with a status (OK or an error) and its trailing metadata. */
@@ -95,15 +100,32 @@ export class GrpcServerCall {
     if (this.ended || this.stream.destroyed) return;
     this.ended = true;
     this.clearDeadline();
-    const trailers: http2.OutgoingHttpHeaders = { 'grpc-status': String(code), 'grpc-message': encodeURI(details), ...metadataHeaders(metadata) };
-    if (!this.headersSent) {
-      // Trailers-only: one header block that ends the stream.
-      this.headersSent = true;
-      this.stream.respond({ ...RESPONSE_HEADERS, ...trailers }, { endStream: true });
-      return;
+    this.guarded(() => {
+      const trailers: http2.OutgoingHttpHeaders = { 'grpc-status': String(code), 'grpc-message': encodeURI(details), ...metadataHeaders(metadata) };
+      if (!this.headersSent) {
+        // Trailers-only: one header block that ends the stream.
+        this.headersSent = true;
+        this.stream.respond({ ...RESPONSE_HEADERS, ...trailers }, { endStream: true });
+        return;
+      }
+      this.stream.once('wantTrailers', () => this.guarded(() => this.stream.sendTrailers(trailers)));
+      this.stream.end();
+    });
+  }
+
+  /**
+   * Runs an HTTP/2 operation on the stream; one that throws (the session
+   * went away meanwhile, a status text encodeURI refuses) resets this stream
+   * instead of ending the whole transport thread. Says whether it ran.
+   */
+  private guarded(operation: () => void): boolean {
+    try {
+      operation();
+      return true;
+    } catch {
+      this.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+      return false;
     }
-    this.stream.once('wantTrailers', () => this.stream.sendTrailers(trailers));
-    this.stream.end();
   }
 
   setDeadline(timeoutMs: number): void {
