@@ -114,6 +114,12 @@ describe('the client transport thread answers as grpc-js on the member thread do
     assert.deepEqual(results.thread.emptyKey, [200, '3', 'etcdserver: key is not provided']);
     assert.deepEqual(results.thread.deadline, [200, '4', 'Deadline exceeded']);
     assert.deepEqual(results.thread, results.inline);
+    // Counted alike in grpc_server_handled_total (grpc-js counts a passed deadline as Canceled).
+    for (const member of [members.thread!, members.inline!]) {
+      const metrics = await (await fetch(`${member.clientUrl}/metrics`)).text();
+      assert.match(metrics, /grpc_server_handled_total\{grpc_code="Canceled",grpc_method="LeaseKeepAlive",grpc_service="etcdserverpb.Lease",grpc_type="bidi_stream"\} 1/);
+      assert.match(metrics, /grpc_server_handled_total\{grpc_code="InvalidArgument",grpc_method="Put",grpc_service="etcdserverpb.KV",grpc_type="unary"\} 1/);
+    }
   });
 
   it('streams a watch and ends it when the client cancels', async () => {
