@@ -124,13 +124,6 @@ export async function startMember(config: MemberConfig, logger: Logger, options:
     'grpc.enable_channelz': 0,
     'grpc.max_concurrent_streams': Math.min(config.maxConcurrentStreams, 2 ** 31 - 1),
   };
-  // Used when clients are served on this thread (--client-transport-threads=0).
-  const grpcServer = new grpc.Server({
-    ...grpcOptions,
-    // grpc_server_* metrics: every call's messages and status, for every service;
-    // then etcd's learner rule (only a learner pays for it).
-    interceptors: [metrics.grpc.interceptor, learnerInterceptor(() => server.isLearner)],
-  });
   const certificateNames = new ClientCertificateNames();
   const callers = new Callers(() => server.auth, {
     clientCertAuth: config.clientTls.clientCertAuth,
@@ -153,7 +146,6 @@ export async function startMember(config: MemberConfig, logger: Logger, options:
     services.set(name, service);
     const instrumented = metrics.grpc.instrument(service.definition);
     instrumentedServices.push({ definition: instrumented, implementation: service.implementation });
-    grpcServer.addService(instrumented, service.implementation);
   };
   addService('KV', kvService(server, callers));
   const forwarding = new LeaderForwarding(() => server.leaderClientUrls(), memberTls.client);
@@ -197,7 +189,6 @@ export async function startMember(config: MemberConfig, logger: Logger, options:
   );
   addService('Election', electionService(server, callers), { packageName: 'v3electionpb' });
   addService('Lock', lockService(server, callers), { packageName: 'v3lockpb' });
-  const injector = grpcServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
 
 
   const callMetrics = (path: string, requestStream: boolean, responseStream: boolean) => metrics.grpc.startCall(path, requestStream, responseStream);
@@ -219,6 +210,7 @@ export async function startMember(config: MemberConfig, logger: Logger, options:
   const dashboard = memberDashboard(config, { source: server, gateway, metrics, tls: memberTls.client, logger: embedLogger });
   let corruptCheck: PeriodicCorruptCheck | undefined;
   let clientFront: ClientFront | undefined;
+  let grpcServer: grpc.Server | undefined;
   const failureListeners = new Set<(error: Error) => void>();
   let backupScheduler: BackupScheduler | undefined;
   const shutDown = async (kill: boolean) => {
@@ -231,7 +223,7 @@ export async function startMember(config: MemberConfig, logger: Logger, options:
     for (const listener of metricsListeners) await listener.close();
     for (const listener of dashboardListeners) await listener.close();
     await clientFront?.stop();
-    grpcServer.forceShutdown();
+    grpcServer?.forceShutdown();
     leaseForwarding.close();
     forwarding.close();
     await (kill ? server.kill() : server.stop());
@@ -239,9 +231,31 @@ export async function startMember(config: MemberConfig, logger: Logger, options:
   };
   try {
     const httpHandler = dashboard.onClientUrls(httpRoutes(server, gateway, metrics));
-    // TLS, HTTP/2 and gRPC framing on a thread of their own (src/api/front/), or here.
-    if (config.clientTransportThreads > 0) {
-      clientFront = await startClientFront({
+    // TLS, HTTP/2 and gRPC framing on a thread of their own (src/api/front/), or here with grpc-js.
+    let openClientListener: (address: ClientAddress) => Promise<ClientListener>;
+    if (config.clientTransportThreads === 0) {
+      const inlineServer = new grpc.Server({
+        ...grpcOptions,
+        // grpc_server_* metrics: every call's messages and status, for every service;
+        // then etcd's learner rule (only a learner pays for it).
+        interceptors: [metrics.grpc.interceptor, learnerInterceptor(() => server.isLearner)],
+      });
+      grpcServer = inlineServer;
+      for (const service of instrumentedServices) inlineServer.addService(service.definition, service.implementation);
+      const injector = inlineServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+      openClientListener = (address) =>
+        listenForClients({
+          host: address.host,
+          port: address.port,
+          plaintext: address.plaintext,
+          tls: address.secure ? memberTls.client : undefined,
+          grpcInjector: injector,
+          httpHandler,
+          logger: embedLogger,
+          certificateNames,
+        });
+    } else {
+      const front = await startClientFront({
         services: instrumentedServices,
         grpcOptions,
         tls: memberTls.client,
@@ -254,20 +268,11 @@ export async function startMember(config: MemberConfig, logger: Logger, options:
           for (const listener of failureListeners) listener(error);
         },
       });
+      clientFront = front;
+      openClientListener = (address) => front.listen(address);
     }
     for (const address of clientAddresses(config.listenClientUrls)) {
-      const listener = clientFront
-        ? await clientFront.listen(address)
-        : await listenForClients({
-            host: address.host,
-            port: address.port,
-            plaintext: address.plaintext,
-            tls: address.secure ? memberTls.client : undefined,
-            grpcInjector: injector,
-            httpHandler,
-            logger: embedLogger,
-            certificateNames,
-          });
+      const listener = await openClientListener(address);
       clientListeners.push(listener);
     }
     // --listen-metrics-urls: /metrics and the health endpoints only (https with the client TLS settings).
