@@ -7,7 +7,7 @@
 
 import * as grpc from '@grpc/grpc-js';
 import { StandInCall, UnaryStandInCall, statusOf, type GrpcStatus, type StandInCallMetrics } from '../stand-in-call.js';
-import type { MetadataObject, ToFront, ToMember } from './protocol.js';
+import type { FrontWorkerData, MetadataObject, ToFront, ToMember } from './protocol.js';
 
 export interface BridgedService {
   definition: grpc.ServiceDefinition;
@@ -33,6 +33,7 @@ const MAX_UNACKNOWLEDGED_WRITES = 64;
 
 interface OpenCall {
   call: StandInCall | UnaryStandInCall;
+  definition: grpc.MethodDefinition<unknown, unknown>;
   counts: StandInCallMetrics;
   /** Response messages sent and not yet handed to HTTP/2. */
   unacknowledged: number;
@@ -55,8 +56,8 @@ export class CallBridge {
   }
 
   /** Paths and kinds of every method, for the transport thread's gRPC server. */
-  static methodsOf(services: Iterable<BridgedService>): Record<string, Record<string, { path: string; requestStream: boolean; responseStream: boolean }>> {
-    const byService: Record<string, Record<string, { path: string; requestStream: boolean; responseStream: boolean }>> = {};
+  static methodsOf(services: Iterable<BridgedService>): FrontWorkerData['services'] {
+    const byService: FrontWorkerData['services'] = {};
     for (const service of services) {
       for (const [name, method] of Object.entries(service.definition)) {
         const serviceName = method.path.slice(1, method.path.lastIndexOf('/'));
@@ -75,12 +76,11 @@ export class CallBridge {
       case 'message': {
         const open = this.open.get(message.id);
         if (!(open?.call instanceof StandInCall)) return;
-        const method = this.methods.get(open.call.getPath());
         let request: unknown;
         try {
-          request = method!.definition.requestDeserialize(message.payload);
-        } catch (error) {
-          open.call.emit('error', deserializationError(error));
+          request = open.definition.requestDeserialize(message.payload);
+        } catch {
+          open.call.emit('error', DESERIALIZATION_FAILED);
           return;
         }
         open.counts.received();
@@ -132,8 +132,8 @@ export class CallBridge {
       counts.received();
       try {
         request = definition.requestDeserialize(payload);
-      } catch (error) {
-        this.finish(id, counts, deserializationError(error));
+      } catch {
+        this.finish(id, counts, DESERIALIZATION_FAILED);
         return;
       }
     }
@@ -147,7 +147,7 @@ export class CallBridge {
     if (!streaming) {
       const call = new UnaryStandInCall(metadata, peer, path);
       call.request = request;
-      this.open.set(id, { call, counts, unacknowledged: 0, resumeWriter: undefined });
+      this.open.set(id, { call, definition, counts, unacknowledged: 0, resumeWriter: undefined });
       (handler as (call: unknown, callback: grpc.sendUnaryData<unknown>) => void)(call, (error, value) => {
         if (!this.open.delete(id)) return; // cancelled meanwhile
         if (error) return this.finish(id, counts, statusOf(error));
@@ -163,7 +163,7 @@ export class CallBridge {
       });
       return;
     }
-    const open: OpenCall = { call: undefined as unknown as StandInCall, counts, unacknowledged: 0, resumeWriter: undefined };
+    const open: OpenCall = { call: undefined as unknown as StandInCall, definition, counts, unacknowledged: 0, resumeWriter: undefined };
     const call = new StandInCall(metadata, peer, path, {
       write: (message, done) => {
         if (!this.open.has(id)) return done();
@@ -217,8 +217,5 @@ function rebuildMetadata(object: MetadataObject): grpc.Metadata {
   return metadata;
 }
 
-/** grpc-js' status for a request its deserializer cannot read. */
-function deserializationError(error: unknown): GrpcStatus {
-  void error;
-  return { code: grpc.status.INTERNAL, message: 'Error deserializing request' };
-}
+/** grpc-js' status for a request its deserializer cannot read (it leaves the reason out). */
+const DESERIALIZATION_FAILED: GrpcStatus = { code: grpc.status.INTERNAL, message: 'Error deserializing request' };

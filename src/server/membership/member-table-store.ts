@@ -89,7 +89,7 @@ export class MemberTableStore {
     const batch = this.backend.batchTx();
     const key = memberKey(member.id);
     batch.put('members', key, encodeMemberValue(member));
-    if (this.backend.get('members_removed', key) !== undefined) batch.delete('members_removed', memberKey(member.id));
+    if (this.backend.get('members_removed', key) !== undefined) batch.delete('members_removed', key);
   }
 
   removeMember(id: bigint): void {
