@@ -40,8 +40,13 @@ export interface ClientListenerOptions {
   plaintext: boolean;
   /** Serve TLS connections (an https:// URL on this address). */
   tls?: LoadedTls | undefined;
-  /** Takes each gRPC (HTTP/2) connection: grpc-js' ConnectionInjector, or the transport thread's server. */
-  grpcInjector: { injectConnection(connection: Duplex): void };
+  /**
+   * Takes each gRPC (HTTP/2) connection: grpc-js' ConnectionInjector, or the
+   * transport thread's server. One with `acceptsAnyAuthority` reads HTTP/2
+   * itself and takes the socket as it is; Node's HTTP/2 needs the :authority
+   * hand-off (http2/handoff.ts) first.
+   */
+  grpcInjector: { injectConnection(connection: Duplex): void; acceptsAnyAuthority?: boolean };
   /** Serves the HTTP/1 connections here, unless `onHttp1Connection` takes them elsewhere. */
   httpHandler?: http.RequestListener;
   /** Takes each HTTP/1 connection (as a stream that starts with its first bytes) instead of `httpHandler`. */
@@ -70,7 +75,10 @@ export async function listenForClients(options: ClientListenerOptions): Promise<
     // handle and would miss it: it gets a stream too.
     if (prefix.equals(HTTP2_PREFACE_START)) {
       const inject = (connection: Duplex) => options.grpcInjector.injectConnection(connection);
-      handOffHttp2Connection(socket, { viaSocket: inject, viaRewriter: inject });
+      if (options.grpcInjector.acceptsAnyAuthority) {
+        socket.setNoDelay(true);
+        inject(socket);
+      } else handOffHttp2Connection(socket, { viaSocket: inject, viaRewriter: inject });
     } else serveHttp1(streamStartingWith(socket, socket.read() as Buffer));
   };
 

@@ -38,10 +38,12 @@ const grpcServer = new GrpcHttp2Server({
   methods,
   maxReceiveMessageBytes: data.grpcOptions['grpc.max_receive_message_length'],
   maxConcurrentStreams: data.grpcOptions['grpc.max_concurrent_streams'],
+  onConnectionError: (error) =>
+    logger.error('client transport thread: a client connection failed', { error: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
   onCall(call, firstMessage) {
     const id = nextCallId++;
     calls.set(id, call);
-    call.stream.once('close', () => calls.delete(id));
+    call.onClosed(() => calls.delete(id));
     port.send({ kind: 'call', id, path: call.method.path, metadata: call.metadata, peer: call.peer, payload: firstMessage });
     return {
       onMessage: (message) => port.send({ kind: 'message', id, payload: message }),
@@ -50,7 +52,8 @@ const grpcServer = new GrpcHttp2Server({
     };
   },
 });
-const injector = { injectConnection: (connection: Duplex) => grpcServer.injectConnection(connection) };
+// This thread's HTTP/2 (h2/) takes any :authority: no rewriter in front of it.
+const injector = { injectConnection: (connection: Duplex) => grpcServer.injectConnection(connection), acceptsAnyAuthority: true };
 
 function receive(message: ToFront & { payload?: Buffer }): void {
   switch (message.kind) {

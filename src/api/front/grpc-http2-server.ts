@@ -1,18 +1,19 @@
-// gRPC's wire protocol on Node's HTTP/2, for the client transport thread.
-// This thread never decodes a message, so grpc-js' per-call machinery
-// (interceptor chains, Metadata objects, call wrappers, several closures and
-// streams per call) is cost without use here: this serves length-prefixed
-// messages as bytes and hands them on. What clients see follows grpc-js,
-// which served them before: its status texts for oversized messages, bad
-// deadlines and unknown methods, trailers-only error answers, grpc-message
-// percent-encoded as encodeURI does, and gzip/deflate request messages.
+// gRPC's wire protocol for the client transport thread, on this thread's
+// own HTTP/2 (h2/h2-connection.ts). This thread never decodes a message, so
+// grpc-js' per-call machinery (interceptor chains, Metadata objects, call
+// wrappers, several closures and streams per call) and Node's HTTP/2 (a
+// Duplex per stream, nghttp2 behind a binding) were cost without use here:
+// this serves length-prefixed messages as bytes and hands them on. What
+// clients see follows grpc-js, which served them before: its status texts
+// for oversized messages, bad deadlines and unknown methods, trailers-only
+// error answers, grpc-message percent-encoded as encodeURI does, and
+// gzip/deflate request messages.
 
-import * as http2 from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { gunzipSync, inflateSync } from 'node:zlib';
+import { encodeLiteralsWithoutIndexing, type HeaderField } from '../http2/hpack.js';
+import { H2Connection, H2Error, type H2Stream } from './h2/h2-connection.js';
 import type { FrontMethod, MetadataObject } from './protocol.js';
-
-const { HTTP2_HEADER_PATH, HTTP2_HEADER_STATUS, HTTP2_HEADER_CONTENT_TYPE } = http2.constants;
 
 // grpc-js' status codes (no import: this thread does not load grpc-js).
 const OK = 0;
@@ -25,12 +26,16 @@ const DEADLINE_PATTERN = /(\d{1,8})\s*([HMSmun])/;
 const DEADLINE_UNIT_MS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 0.001, n: 0.000001 };
 /** Request headers that are transport, not the call's metadata (as grpc-js leaves them out). */
 const NOT_METADATA = new Set(['grpc-timeout', 'grpc-encoding', 'grpc-accept-encoding', 'accept-encoding', 'te', 'content-type']);
-const RESPONSE_HEADERS = {
-  [HTTP2_HEADER_STATUS]: 200,
-  [HTTP2_HEADER_CONTENT_TYPE]: 'application/grpc+proto',
-  'grpc-accept-encoding': 'identity,deflate,gzip',
-  'grpc-encoding': 'identity',
-};
+const RESPONSE_HEADERS: ReadonlyArray<readonly [string, string]> = [
+  [':status', '200'],
+  ['content-type', 'application/grpc+proto'],
+  ['grpc-accept-encoding', 'identity,deflate,gzip'],
+  ['grpc-encoding', 'identity'],
+];
+/** Every call's response headers and every OK answer's trailers are the same bytes. */
+const RESPONSE_HEADERS_BLOCK = headerBlock(RESPONSE_HEADERS);
+const OK_TRAILERS_BLOCK = headerBlock([['grpc-status', String(OK)], ['grpc-message', 'OK']]);
+const UNSUPPORTED_MEDIA_TYPE_BLOCK = headerBlock([[':status', '415']]);
 
 /** What the server tells its owner about one call. */
 export interface CallListener {
@@ -50,80 +55,87 @@ export interface GrpcHttp2ServerOptions {
    * listener for what comes after.
    */
   onCall(call: GrpcServerCall, firstMessage: Buffer | undefined): CallListener;
+  /** A connection ended because handling its input threw (a bug, logged by the owner). */
+  onConnectionError?(error: unknown): void;
 }
 
 export class GrpcServerCall {
   private headersSent = false;
   private ended = false;
   private deadlineTimer: NodeJS.Timeout | undefined;
+  private readonly closeListeners: Array<() => void> = [];
   listener: CallListener | undefined;
 
   constructor(
-    readonly stream: http2.ServerHttp2Stream,
+    readonly stream: H2Stream,
     readonly method: FrontMethod,
     readonly metadata: MetadataObject,
     readonly peer: string,
   ) {}
 
-  get session(): http2.Http2Session | undefined {
-    return this.stream.session;
+  get session(): H2Connection {
+    return this.stream.connection;
   }
 
   get isEnded(): boolean {
     return this.ended;
   }
 
-  /** Sends response messages in one write (a watch's events of one batch); `done` once HTTP/2 has taken them. */
+  /** Runs `listener` once the stream is gone (answered, reset, or its connection ended). */
+  onClosed(listener: () => void): void {
+    this.closeListeners.push(listener);
+  }
+
+  /** Sends response messages in one write (a watch's events of one batch); `done` once they are handed to the socket. */
   write(messages: readonly Buffer[], done: () => void): void {
-    if (this.ended || this.stream.destroyed) return done();
+    if (this.ended || this.stream.closed) return done();
     const written = this.guarded(() => {
       this.sendHeaders();
-      this.stream.write(messages.length === 1 ? frame(messages[0]) : frameAll(messages), () => done());
+      this.stream.write(messages.length === 1 ? frame(messages[0]) : frameAll(messages), done);
     });
     if (!written) done();
   }
 
   /** A unary call's answer: headers, the message and the OK status in one go. */
   reply(message: Buffer): void {
-    if (this.ended || this.stream.destroyed) return;
+    if (this.ended || this.stream.closed) return;
     this.ended = true;
     this.clearDeadline();
     this.guarded(() => {
       this.sendHeaders();
-      this.stream.once('wantTrailers', () => this.guarded(() => this.stream.sendTrailers({ 'grpc-status': String(OK), 'grpc-message': 'OK' })));
-      this.stream.end(frame(message));
+      this.stream.write(frame(message));
+      this.stream.sendTrailers(OK_TRAILERS_BLOCK);
     });
   }
 
   /** Ends the call with a status (OK or an error) and its trailing metadata. */
   sendStatus(code: number, details: string, metadata?: MetadataObject): void {
-    if (this.ended || this.stream.destroyed) return;
+    if (this.ended || this.stream.closed) return;
     this.ended = true;
     this.clearDeadline();
     this.guarded(() => {
-      const trailers: http2.OutgoingHttpHeaders = { 'grpc-status': String(code), 'grpc-message': encodeURI(details), ...metadataHeaders(metadata) };
+      const trailers: Array<readonly [string, string]> = [['grpc-status', String(code)], ['grpc-message', encodeURI(details)], ...metadataFields(metadata)];
       if (!this.headersSent) {
         // Trailers-only: one header block that ends the stream.
         this.headersSent = true;
-        this.stream.respond({ ...RESPONSE_HEADERS, ...trailers }, { endStream: true });
+        this.stream.respond(headerBlock([...RESPONSE_HEADERS, ...trailers]), true);
         return;
       }
-      this.stream.once('wantTrailers', () => this.guarded(() => this.stream.sendTrailers(trailers)));
-      this.stream.end();
+      this.stream.sendTrailers(headerBlock(trailers));
     });
   }
 
   /**
-   * Runs an HTTP/2 operation on the stream; one that throws (the session
-   * went away meanwhile, a status text encodeURI refuses) resets this stream
-   * instead of ending the whole transport thread. Says whether it ran.
+   * Runs an operation on the stream; one that throws (a status text
+   * encodeURI refuses, say) resets this stream instead of ending the whole
+   * transport thread. Says whether it ran.
    */
   private guarded(operation: () => void): boolean {
     try {
       operation();
       return true;
     } catch {
-      this.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+      this.stream.reset(H2Error.InternalError);
       return false;
     }
   }
@@ -139,15 +151,17 @@ export class GrpcServerCall {
   /** The stream closed: a call not ended by its handler was cancelled by the client. */
   closed(): void {
     this.clearDeadline();
-    if (this.ended) return;
-    this.ended = true;
-    this.listener?.onCancel();
+    if (!this.ended) {
+      this.ended = true;
+      this.listener?.onCancel();
+    }
+    for (const listener of this.closeListeners.splice(0)) listener();
   }
 
   private sendHeaders(): void {
     if (this.headersSent) return;
     this.headersSent = true;
-    this.stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
+    this.stream.respond(RESPONSE_HEADERS_BLOCK, false);
   }
 
   private clearDeadline(): void {
@@ -157,40 +171,22 @@ export class GrpcServerCall {
 }
 
 export class GrpcHttp2Server {
-  private readonly server: http2.Http2Server;
-  private readonly sessions = new Set<http2.ServerHttp2Session>();
-  private readonly peers = new WeakMap<http2.Http2Session, string>();
+  private readonly sessions = new Set<H2Connection>();
 
-  constructor(private readonly options: GrpcHttp2ServerOptions) {
-    this.server = http2.createServer({
-      // As grpc-js: Node's HTTP/2 degrades badly once it enforces a session memory limit.
-      maxSessionMemory: Number.MAX_SAFE_INTEGER,
-      settings: { maxConcurrentStreams: options.maxConcurrentStreams },
-    });
-    this.server.setTimeout(0);
-    this.server.on('session', (session) => {
-      this.sessions.add(session);
-      session.on('close', () => this.sessions.delete(session));
-      session.on('error', () => undefined);
-    });
-    this.server.on('stream', (stream, headers) => this.onStream(stream, headers));
-  }
+  constructor(private readonly options: GrpcHttp2ServerOptions) {}
 
-  /** "address:port" of a session's client, as grpc-js' getPeer; read once per session (its socket is a proxy). */
-  private peerOf(session: http2.Http2Session | undefined): string {
-    if (session === undefined) return 'unknown';
-    let peer = this.peers.get(session);
-    if (peer === undefined) {
-      const socket = session.socket;
-      peer = socket?.remoteAddress ? (socket.remotePort ? `${socket.remoteAddress}:${socket.remotePort}` : socket.remoteAddress) : 'unknown';
-      this.peers.set(session, peer);
-    }
-    return peer;
-  }
-
-  /** Serves an HTTP/2 connection (a socket, or the :authority rewriter's stream). */
+  /** Serves an HTTP/2 connection: a socket as the client listener sorted it (paused, its first bytes put back). */
   injectConnection(connection: Duplex): void {
-    this.server.emit('connection', connection);
+    const { remoteAddress, remotePort } = connection as Duplex & { remoteAddress?: string; remotePort?: number };
+    // As grpc-js' getPeer.
+    const peer = remoteAddress ? (remotePort ? `${remoteAddress}:${remotePort}` : remoteAddress) : 'unknown';
+    const session = new H2Connection(connection, {
+      maxConcurrentStreams: this.options.maxConcurrentStreams,
+      onStream: (stream, fields) => this.onStream(stream, headersOf(fields), peer),
+      onError: (error) => this.options.onConnectionError?.(error),
+    });
+    this.sessions.add(session);
+    session.once('close', () => this.sessions.delete(session));
   }
 
   /** Ends every session at once. */
@@ -199,18 +195,16 @@ export class GrpcHttp2Server {
     this.sessions.clear();
   }
 
-  private onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
-    // Errors are followed by 'close', which is where a call learns of them.
-    stream.on('error', () => undefined);
-    const contentType = headers[HTTP2_HEADER_CONTENT_TYPE];
+  private onStream(stream: H2Stream, headers: Record<string, string>, peer: string): void {
+    const contentType = headers['content-type'];
     if (typeof contentType !== 'string' || !contentType.startsWith('application/grpc')) {
-      stream.respond({ [HTTP2_HEADER_STATUS]: http2.constants.HTTP_STATUS_UNSUPPORTED_MEDIA_TYPE }, { endStream: true });
+      stream.respond(UNSUPPORTED_MEDIA_TYPE_BLOCK, true);
       return;
     }
-    const path = String(headers[HTTP2_HEADER_PATH] ?? '');
-    const peer = this.peerOf(stream.session);
+    const path = headers[':path'] ?? '';
     const method = this.options.methods.get(path);
     const call = new GrpcServerCall(stream, method ?? { path, requestStream: false, responseStream: false }, metadataOf(headers), peer);
+    stream.onClose = () => call.closed();
     if (method === undefined) {
       call.sendStatus(UNIMPLEMENTED, `The server does not implement the method ${path}`);
       return;
@@ -225,7 +219,6 @@ export class GrpcHttp2Server {
       call.setDeadline((Number(match[1]) * DEADLINE_UNIT_MS[match[2]]) | 0);
     }
     const encoding = typeof headers['grpc-encoding'] === 'string' ? headers['grpc-encoding'] : 'identity';
-    stream.once('close', () => call.closed());
 
     const decoder = new MessageDecoder(this.options.maxReceiveMessageBytes);
     let firstMessage: Buffer | undefined;
@@ -235,7 +228,7 @@ export class GrpcHttp2Server {
       call.listener = this.options.onCall(call, firstMessage);
     };
     if (method.requestStream) start();
-    stream.on('data', (chunk: Buffer) => {
+    stream.onData = (chunk: Buffer) => {
       if (call.isEnded) return;
       let messages: Buffer[];
       try {
@@ -254,8 +247,8 @@ export class GrpcHttp2Server {
           return;
         } else firstMessage = message;
       }
-    });
-    stream.on('end', () => {
+    };
+    stream.onEnd = () => {
       if (call.isEnded) return;
       if (method.requestStream) {
         call.listener?.onHalfClose();
@@ -266,33 +259,36 @@ export class GrpcHttp2Server {
         return;
       }
       start();
-    });
+    };
   }
 }
 
 /** A request header block as grpc-js' Metadata.fromHttp2Headers makes it, as plain values. */
-function metadataOf(headers: http2.IncomingHttpHeaders): MetadataObject {
+function metadataOf(headers: Record<string, string>): MetadataObject {
   const metadata: MetadataObject = {};
   for (const key of Object.keys(headers)) {
     if (key.charCodeAt(0) === 58 /* ':' */ || NOT_METADATA.has(key)) continue;
     const value = headers[key];
-    if (value === undefined) continue;
-    const values = Array.isArray(value) ? value : [value];
     if (key.endsWith('-bin')) {
-      metadata[key] = values.flatMap((item) => item.split(',')).map((item) => Buffer.from(item.trim(), 'base64'));
-    } else metadata[key] = values.map(String);
+      metadata[key] = value.split(',').map((item) => Buffer.from(item.trim(), 'base64'));
+    } else metadata[key] = [value];
   }
   return metadata;
 }
 
-/** Trailing metadata as HTTP/2 headers (binary values base64, as gRPC sends them). */
-function metadataHeaders(metadata: MetadataObject | undefined): http2.OutgoingHttpHeaders {
-  const headers: http2.OutgoingHttpHeaders = {};
-  if (metadata === undefined) return headers;
+/** Trailing metadata as header fields (binary values base64, as gRPC sends them). */
+function metadataFields(metadata: MetadataObject | undefined): Array<readonly [string, string]> {
+  const fields: Array<readonly [string, string]> = [];
+  if (metadata === undefined) return fields;
   for (const [key, values] of Object.entries(metadata)) {
-    headers[key] = values.map((value) => (typeof value === 'string' ? value : Buffer.from(value).toString('base64')));
+    for (const value of values) fields.push([key.toLowerCase(), typeof value === 'string' ? value : Buffer.from(value).toString('base64')]);
   }
-  return headers;
+  return fields;
+}
+
+/** A header block of literal fields (HPACK without indexing: nothing to keep in step with the client). */
+function headerBlock(fields: ReadonlyArray<readonly [string, string]>): Buffer {
+  return encodeLiteralsWithoutIndexing(fields.map(([name, value]): HeaderField => ({ name: Buffer.from(name, 'latin1'), value: Buffer.from(value, 'latin1') })));
 }
 
 /** A message with gRPC's five-byte prefix: flag 0 (not compressed) and the length. */
@@ -361,4 +357,15 @@ class MessageDecoder {
     this.buffered = [all];
     return all;
   }
+}
+
+/** A request's header fields by name; a repeated name's values joined with ", ", as Node's HTTP/2 gives them. */
+function headersOf(fields: readonly HeaderField[]): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const { name, value } of fields) {
+    const key = name.toString('latin1');
+    const text = value.toString('latin1');
+    headers[key] = headers[key] === undefined ? text : `${headers[key]}, ${text}`;
+  }
+  return headers;
 }
