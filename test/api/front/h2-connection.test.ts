@@ -91,7 +91,7 @@ const echo: Handler = (stream) => {
   };
 };
 
-describe('own HTTP/2 connection, with Node\'s HTTP/2 client', () => {
+describe('own HTTP/2 connection, with Node\'s HTTP/2 client', { timeout: 60_000 }, () => {
   it('answers a request with headers, data and trailers, reading Huffman-coded and indexed headers', async () => {
     let seen: Map<string, string> | undefined;
     const served = await serve((stream, headers) => {
@@ -240,7 +240,7 @@ describe('own HTTP/2 connection, with Node\'s HTTP/2 client', () => {
   });
 });
 
-describe('own HTTP/2 connection, raw bytes', () => {
+describe('own HTTP/2 connection, raw bytes', { timeout: 60_000 }, () => {
   async function rawExchange(bytes: Buffer): Promise<Buffer> {
     const served = await serve(echo);
     const socket = net.connect(served.port, '127.0.0.1');
