@@ -151,7 +151,7 @@ export interface FlagOptions {
   dashboardReadOnly?: boolean;
   /** --listen-dashboard-urls: List of URLs to serve the dashboard (and the JSON gateway it calls) on, instead of the client URLs (etcd-ts). */
   listenDashboardUrls?: string | readonly string[];
-  /** --client-transport-threads: Threads that carry the client port's TLS, HTTP/2 and gRPC framing apart from the member's own thread: 0 or 1 (etcd-ts; default auto: 1 when the machine has two cores or more for each member of the initial cluster that runs on it). Default: "auto". */
+  /** --client-transport-threads: Threads that carry the client port's TLS, HTTP/2 and gRPC framing apart from the member's own thread: 0 or 1 (etcd-ts; default auto: 1 when the machine has more than one core). Default: "auto". */
   clientTransportThreads?: string;
   /** --metrics: Set level of detail for exported metrics, specify 'extensive' to include server side grpc histogram metrics Default: "basic". */
   metrics?: string;

@@ -92,7 +92,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   'dashboard-read-only': { kind: 'bool', defaultValue: 'false', help: 'Hide the dashboard\'s editing (etcd-ts; default false). On --listen-dashboard-urls, gateway writes are refused there too; RBAC is the real protection.' },
   'listen-dashboard-urls': { kind: 'string', defaultValue: '', help: 'List of URLs to serve the dashboard (and the JSON gateway it calls) on, instead of the client URLs (etcd-ts).' },
   // The client port's transport on its own thread (etcd-ts; src/api/front/, docs/performance.md).
-  'client-transport-threads': { kind: 'string', defaultValue: 'auto', help: 'Threads that carry the client port\'s TLS, HTTP/2 and gRPC framing apart from the member\'s own thread: 0 or 1 (etcd-ts; default auto: 1 when the machine has two cores or more for each member of the initial cluster that runs on it).' },
+  'client-transport-threads': { kind: 'string', defaultValue: 'auto', help: 'Threads that carry the client port\'s TLS, HTTP/2 and gRPC framing apart from the member\'s own thread: 0 or 1 (etcd-ts; default auto: 1 when the machine has more than one core).' },
   metrics: { kind: 'string', defaultValue: 'basic', help: 'Set level of detail for exported metrics, specify \'extensive\' to include server side grpc histogram metrics' },
   'enable-pprof': { kind: 'bool', defaultValue: 'false', help: 'Enable runtime profiling data via HTTP server (Go\'s pprof; not served here).', accepted: true },
   debug: { kind: 'bool', defaultValue: 'false', help: 'Enable debug-level logging for etcd. [WARN] Will be deprecated in v3.5. Use \'--log-level=debug\' instead.' },

@@ -7,7 +7,6 @@ import { isLogLevel, type LogLevel } from '../pkg/logger.js';
 import type * as tls from 'node:tls';
 import { availableParallelism } from 'node:os';
 import { FLAGS } from './config-flags.js';
-import { autoTransportThreads, localAddresses, membersOnThisHost } from './transport-threads.js';
 import { ConfigFileError, loadConfigFile } from './config-file.js';
 import { emptyTlsInfo, type TlsInfo } from '../tls/tls-info.js';
 import { openSslCipherList, UnknownCipherSuiteError } from '../tls/cipher-suites.js';
@@ -247,9 +246,9 @@ export function parseUrls(flag: string, text: string): URL[] {
   return urls;
 }
 
-/** 'auto': see transport-threads.ts. More than one thread needs SO_REUSEPORT (Node 22.12). */
-function parseTransportThreads(text: string, initialCluster: ReadonlyMap<string, readonly URL[]>): 0 | 1 {
-  if (text === 'auto') return autoTransportThreads(availableParallelism(), membersOnThisHost(initialCluster, localAddresses()));
+/** 'auto' is one thread where there is a second core to run it. More than one needs SO_REUSEPORT (Node 22.12). */
+function parseTransportThreads(text: string): 0 | 1 {
+  if (text === 'auto') return availableParallelism() > 1 ? 1 : 0;
   if (text === '0' || text === '1') return Number(text) as 0 | 1;
   throw new ConfigError(`invalid value "${text}" for flag -client-transport-threads: expected auto, 0 or 1`);
 }
@@ -304,7 +303,6 @@ export function buildMemberConfig(values: FlagValues): MemberConfig {
   const dataDir = values['data-dir'] || `${name}.etcd`;
   const initialAdvertisePeerUrls = parseUrls('initial-advertise-peer-urls', values['initial-advertise-peer-urls']!);
   const initialClusterText = values['initial-cluster'] || `${name}=${initialAdvertisePeerUrls.map((url) => url.href.replace(/\/$/, '')).join(`,${name}=`)}`;
-  const initialCluster = parseInitialCluster(initialClusterText);
   const initialClusterState = values['initial-cluster-state'];
   if (initialClusterState !== 'new' && initialClusterState !== 'existing') {
     throw new ConfigError(`invalid value "${initialClusterState}" for flag -initial-cluster-state: valid values are "new", "existing"`);
@@ -325,7 +323,7 @@ export function buildMemberConfig(values: FlagValues): MemberConfig {
     advertiseClientUrls: parseUrls('advertise-client-urls', values['advertise-client-urls']!),
     listenPeerUrls: parseUrls('listen-peer-urls', values['listen-peer-urls']!),
     initialAdvertisePeerUrls,
-    initialCluster,
+    initialCluster: parseInitialCluster(initialClusterText),
     initialClusterState,
     initialClusterToken: values['initial-cluster-token']!,
     heartbeatIntervalMs,
@@ -341,7 +339,7 @@ export function buildMemberConfig(values: FlagValues): MemberConfig {
     dashboard: parseBool('dashboard', values['dashboard'] ?? 'true'),
     dashboardReadOnly: parseBool('dashboard-read-only', values['dashboard-read-only'] ?? 'false'),
     listenDashboardUrls: parseUrls('listen-dashboard-urls', values['listen-dashboard-urls'] ?? ''),
-    clientTransportThreads: parseTransportThreads(values['client-transport-threads'] ?? 'auto', initialCluster),
+    clientTransportThreads: parseTransportThreads(values['client-transport-threads'] ?? 'auto'),
     logLevel,
     watchProgressNotifyIntervalMs: parseDurationMs('experimental-watch-progress-notify-interval', values['experimental-watch-progress-notify-interval']!),
     enableLeaseCheckpoint: parseBool('experimental-enable-lease-checkpoint', values['experimental-enable-lease-checkpoint']!),

@@ -74,13 +74,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       token: `chaos-${options.seed}`,
       readyTimeoutMs: 60_000,
       // The proxy relays bytes, so TLS runs end to end between members through it.
-      ...(options.peerTls ? { peerScheme: 'https' as const } : {}),
-      extraFlags: [
-        ...(options.peerTls ? ['--peer-auto-tls'] : []),
-        // Members sharing this machine serve clients on their own thread by
-        // default; chaos keeps the client transport thread under its faults too.
-        ...(options.kind === 'etcd-ts' ? ['--client-transport-threads=1'] : []),
-      ],
+      ...(options.peerTls ? { peerScheme: 'https' as const, extraFlags: ['--peer-auto-tls'] } : {}),
     });
     log(`chaos: cluster up: ${cluster.endpoints.join(', ')}`);
     monitor = new ClusterMonitor(cluster);
