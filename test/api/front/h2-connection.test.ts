@@ -11,6 +11,7 @@ import * as net from 'node:net';
 import { once } from 'node:events';
 import { H2Connection, type H2Stream } from '../../../src/api/front/h2/h2-connection.js';
 import { encodeLiteralsWithoutIndexing, type HeaderField } from '../../../src/api/http2/hpack.js';
+import { frame } from '../http2/helpers.js';
 
 const field = (name: string, value: string): HeaderField => ({ name: Buffer.from(name), value: Buffer.from(value) });
 const OK_HEADERS = encodeLiteralsWithoutIndexing([field(':status', '200'), field('content-type', 'application/test')]);
@@ -279,14 +280,6 @@ describe('own HTTP/2 connection, raw bytes', { timeout: 60_000 }, () => {
     let received = Buffer.alloc(0);
     socket.on('data', (chunk: Buffer) => (received = Buffer.concat([received, chunk])));
     await once(socket, 'connect');
-    const frame = (type: number, flags: number, stream: number, payload: Buffer) => {
-      const header = Buffer.alloc(9);
-      header.writeUIntBE(payload.length, 0, 3);
-      header[3] = type;
-      header[4] = flags;
-      header.writeUInt32BE(stream, 5);
-      return Buffer.concat([header, payload]);
-    };
     const settings = Buffer.alloc(6);
     settings.writeUInt16BE(0x4, 0);
     settings.writeUInt32BE(100, 2);
