@@ -8,10 +8,10 @@
 
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
+import { HTTP2_CLIENT_PREFACE as PREFACE } from '../../http2/authority-rewriter.js';
 import { HpackDecoder, HpackError, type HeaderField } from '../../http2/hpack.js';
 
 const FRAME_HEADER_BYTES = 9;
-const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 
 const enum FrameType {
   Data = 0x0,
@@ -73,8 +73,6 @@ export interface H2ConnectionOptions {
   maxConcurrentStreams: number;
   /** A new stream's request headers (names lower case, as sent). */
   onStream(stream: H2Stream, headers: HeaderField[]): void;
-  /** The connection ended (closed, destroyed or failed). */
-  onClose?(): void;
   /** Something other than the client's input failed while handling it (the connection was ended). */
   onError?(error: unknown): void;
 }
@@ -106,10 +104,6 @@ export class H2Stream {
     initialSendWindow: number,
   ) {
     this.sendWindow = initialSendWindow;
-  }
-
-  get destroyed(): boolean {
-    return this.closed;
   }
 
   /** Response headers (an HPACK block); `endStream` for a trailers-only answer. */
@@ -196,7 +190,6 @@ export class H2Stream {
     if (this.remoteEnded) return;
     this.remoteEnded = true;
     this.onEnd();
-    if (this.localEnded && !this.hasPending) this.close();
   }
 
   /** @internal */
@@ -274,7 +267,6 @@ export class H2Connection extends EventEmitter {
   }
 
   private afterEnd(): void {
-    this.options.onClose?.();
     this.emit('close');
   }
 
@@ -489,11 +481,9 @@ export class H2Connection extends EventEmitter {
   sendPending(stream: H2Stream): void {
     const taken = stream.flushPending(this.sendWindow, this.peerMaxFrameBytes);
     this.sendWindow -= taken;
+    // A stream whose trailers went out has closed itself (endLocal).
     if (stream.hasPending) this.blocked.add(stream);
-    else {
-      this.blocked.delete(stream);
-      if (stream.localEnded && stream.remoteEnded) stream.close();
-    }
+    else this.blocked.delete(stream);
   }
 
   private unblock(): void {
