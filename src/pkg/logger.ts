@@ -17,6 +17,11 @@ export interface Logger {
   child(caller: string): Logger;
 }
 
+/** An error as a log field: its stack where it has one (a bug to find), else its text. */
+export function errorDetail(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}
+
 export function isLogLevel(level: string): level is LogLevel {
   return level in LEVEL_RANK;
 }

@@ -7,7 +7,7 @@
 
 import { Worker } from 'node:worker_threads';
 import * as http from 'node:http';
-import type { Logger } from '../../pkg/logger.js';
+import { errorDetail, type Logger } from '../../pkg/logger.js';
 import type { LoadedTls } from '../../tls/tls-info.js';
 import type { ClientCertificateNames } from '../callers.js';
 import type { ClientListener } from '../client-listener.js';
@@ -82,7 +82,7 @@ export async function startClientFront(options: ClientFrontOptions): Promise<Cli
       }
     }
   }, undefined, (error) =>
-    options.logger.error('a call from the client transport thread failed', { error: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
+    options.logger.error('a call from the client transport thread failed', { error: errorDetail(error) }),
   );
   const send = (message: ToFront) => port.send(message);
   const bridge = new CallBridge({ services: options.services, send, callMetrics: options.callMetrics, screenCall: options.screenCall });
@@ -97,7 +97,7 @@ export async function startClientFront(options: ClientFrontOptions): Promise<Cli
     });
 
   worker.on('error', (error) => {
-    options.logger.error('client transport thread failed', { error: error.stack ?? error.message });
+    options.logger.error('client transport thread failed', { error: errorDetail(error) });
     for (const waiter of pending.values()) waiter.reject(error);
     pending.clear();
     if (!stopped && !stopping) options.onFailure(error);

@@ -7,7 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Duplex } from 'node:stream';
 import { listenForClients, type ClientListener } from '../client-listener.js';
-import type { LogFields, Logger } from '../../pkg/logger.js';
+import { errorDetail, type LogFields, type Logger } from '../../pkg/logger.js';
 import { sessionClosed } from '../http2/call-session.js';
 import { BatchedPort, type PortLike } from './batched-port.js';
 import { GrpcHttp2Server, type GrpcServerCall } from './grpc-http2-server.js';
@@ -17,7 +17,7 @@ const OK = 0;
 
 const data = workerData as FrontWorkerData;
 const port = new BatchedPort<ToMember, ToFront>(parentPort as unknown as PortLike, receive, writeGathered, (error) =>
-  logger.error('client transport thread: a message from the member failed', { error: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
+  logger.error('client transport thread: a message from the member failed', { error: errorDetail(error) }),
 );
 /** Calls the member has not ended yet, and those it ended until they close (for a close-session). */
 const calls = new Map<number, GrpcServerCall>();
@@ -39,7 +39,7 @@ const grpcServer = new GrpcHttp2Server({
   maxReceiveMessageBytes: data.grpcOptions['grpc.max_receive_message_length'],
   maxConcurrentStreams: data.grpcOptions['grpc.max_concurrent_streams'],
   onConnectionError: (error) =>
-    logger.error('client transport thread: a client connection failed', { error: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
+    logger.error('client transport thread: a client connection failed', { error: errorDetail(error) }),
   onCall(call, firstMessage) {
     const id = nextCallId++;
     calls.set(id, call);
