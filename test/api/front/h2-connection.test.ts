@@ -223,7 +223,7 @@ describe('own HTTP/2 connection, with Node\'s HTTP/2 client', { timeout: 60_000 
     assert.equal(connection.destroyed, true);
   });
 
-  it('refuses streams beyond its concurrency limit', async () => {
+  it('announces its concurrency limit, and a client that honours it is served', async () => {
     const held: H2Stream[] = [];
     const served = await serve((stream) => held.push(stream), 2);
     const client = connect(served.port);
@@ -300,6 +300,26 @@ describe('own HTTP/2 connection, raw bytes', { timeout: 60_000 }, () => {
     socket.write(frame(0x8, 0, 1, increment));
     await until(() => trailersOn1() === 1);
     assert.equal(dataOn1(), 1000);
+    socket.destroy();
+  });
+
+  it('refuses a stream beyond its concurrency limit with RST_STREAM REFUSED_STREAM, and serves the others', async () => {
+    const held: H2Stream[] = [];
+    const served = await serve((stream) => held.push(stream), 2);
+    const socket = net.connect(served.port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    let received = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => (received = Buffer.concat([received, chunk])));
+    await once(socket, 'connect');
+    const block = encodeLiteralsWithoutIndexing([field(':method', 'POST'), field(':path', '/held'), field(':scheme', 'http'), field(':authority', 'x')]);
+    // Three streams at once, ignoring the limit of two the server announced.
+    socket.write(Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), frame(0x4, 0, 0, Buffer.alloc(0)), frame(0x1, 0x4 | 0x1, 1, block), frame(0x1, 0x4 | 0x1, 3, block), frame(0x1, 0x4 | 0x1, 5, block)]));
+    const resetOf = (stream: number) => framesOf(received).find(([type, , id]) => type === 0x3 && id === stream);
+    while (resetOf(5) === undefined) await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.equal(resetOf(5)![3].readUInt32BE(0), 0x7);
+    assert.deepEqual(held.map((stream) => stream.id), [1, 3]);
+    assert.equal(resetOf(1), undefined);
+    assert.equal(resetOf(3), undefined);
     socket.destroy();
   });
 
